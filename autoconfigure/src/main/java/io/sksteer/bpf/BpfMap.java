@@ -1,0 +1,84 @@
+package io.sksteer.bpf;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A typed HASH, ARRAY or LPM_TRIE map.
+ *
+ * @param <K> key type
+ * @param <V> value type
+ */
+public final class BpfMap<K, V> extends KernelMap {
+
+    private final Codec<K> keys;
+    private final Codec<V> values;
+
+    private BpfMap(MapSpec spec, Codec<K> keys, Codec<V> values) {
+        super(spec);
+        this.keys = keys;
+        this.values = values;
+    }
+
+    /** Creates the map in the kernel. */
+    public static <K, V> BpfMap<K, V> create(MapSpec spec, Codec<K> keys, Codec<V> values) {
+        switch (spec.type()) {
+            case HASH, ARRAY, LPM_TRIE -> {
+            }
+            default -> throw new IllegalArgumentException("map '" + spec.name() + "': use "
+                    + (spec.type() == MapType.PERCPU_ARRAY ? "PerCpuArray" : "SocketMap") + " for " + spec.type().kernelName());
+        }
+        if (keys.size() != spec.keySize() || values.size() != spec.valueSize()) {
+            throw new IllegalArgumentException("map '" + spec.name() + "': codecs encode " + keys.size() + "/"
+                    + values.size() + " bytes, spec says " + spec.keySize() + "/" + spec.valueSize());
+        }
+        return new BpfMap<>(spec, keys, values);
+    }
+
+    public Optional<V> lookup(K key) {
+        byte[] v = lookupBytes(keys.toBytes(key), spec().valueSize());
+        return v == null ? Optional.empty() : Optional.of(values.fromBytes(v));
+    }
+
+    /** Creates or replaces. */
+    public void update(K key, V value) {
+        update(key, value, UpdateFlag.ANY);
+    }
+
+    /**
+     * @throws BpfException EEXIST with {@link UpdateFlag#NOEXIST} on a present key, ENOENT with
+     *     {@link UpdateFlag#EXIST} on an absent one, E2BIG when a hash map is full
+     */
+    public void update(K key, V value, UpdateFlag flag) {
+        updateBytes(keys.toBytes(key), values.toBytes(value), flag);
+    }
+
+    /** Deletes; false if the key was absent. ARRAY elements cannot be deleted (EINVAL). */
+    public boolean delete(K key) {
+        return deleteBytes(keys.toBytes(key));
+    }
+
+    /** Every key, in the kernel's iteration order. */
+    public List<K> keys() {
+        List<K> out = new ArrayList<>();
+        for (byte[] k : keyBytes()) {
+            out.add(keys.fromBytes(k));
+        }
+        return out;
+    }
+
+    /** Every entry present while iterating. */
+    public Map<K, V> entries() {
+        Map<K, V> out = new LinkedHashMap<>();
+        for (byte[] k : keyBytes()) {
+            byte[] v = lookupBytes(k, spec().valueSize());
+            if (v != null) {
+                out.put(keys.fromBytes(k), values.fromBytes(v));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,44 @@
+package io.sksteer.bpf.internal;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+
+/**
+ * The few libc entry points the kernel layer calls, bound with JNA direct mapping (no varargs: the
+ * glibc {@code syscall} wrapper only moves registers, so a fixed four-argument prototype is safe).
+ */
+final class LibC {
+
+    static {
+        Native.register(NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+    }
+
+    private LibC() {
+    }
+
+    static native long syscall(long number, long a1, long a2, long a3) throws LastErrorException;
+
+    static native int close(int fd) throws LastErrorException;
+
+    static native int open(String path, int flags) throws LastErrorException;
+
+    static native int ioctl(int fd, long request, long arg) throws LastErrorException;
+
+    static native int setns(int fd, int nstype) throws LastErrorException;
+
+    static native int unshare(int flags) throws LastErrorException;
+
+    static native int getsockopt(int fd, int level, int name, long value, long length) throws LastErrorException;
+
+    static native int setsockopt(int fd, int level, int name, long value, int length) throws LastErrorException;
+
+    static native int socket(int domain, int type, int protocol) throws LastErrorException;
+
+    static native int bind(int fd, long address, int length) throws LastErrorException;
+
+    static native int listen(int fd, int backlog) throws LastErrorException;
+
+    static native int getsockname(int fd, long address, long length) throws LastErrorException;
+}

@@ -1,0 +1,132 @@
+package io.sksteer.bpf.internal;
+
+import com.sun.jna.LastErrorException;
+import io.sksteer.bpf.BpfException;
+import io.sksteer.bpf.Errno;
+
+/** The non-bpf() system calls of the kernel layer: namespaces, socket options, barriers. */
+public final class Os {
+
+    /** {@code CLONE_NEWNET}: the network namespace type for setns and unshare. */
+    public static final int CLONE_NEWNET = 0x40000000;
+
+    private static final int O_RDONLY = 0;
+    private static final int O_CLOEXEC = 0x80000;
+    /** {@code NS_GET_NSTYPE = _IO(0xb7, 0x3)} (Linux 4.11). */
+    private static final long NS_GET_NSTYPE = 0xb703;
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_COOKIE = 57;
+    private static final int SO_DOMAIN = 39;
+    private static final int SO_PROTOCOL = 38;
+    private static final int SOL_IPV6 = 41;
+    private static final int IPV6_V6ONLY = 26;
+    private static final int MEMBARRIER_CMD_GLOBAL = 1;
+
+    private Os() {
+    }
+
+    /** Opens a file read-only and close-on-exec. */
+    public static Fd open(String path, String description) {
+        try {
+            return Fd.adopt(LibC.open(path, O_RDONLY | O_CLOEXEC), description);
+        } catch (LastErrorException e) {
+            throw new BpfException("open " + path, e.getErrorCode(), switch (errno(e)) {
+                case ENOENT -> "no such file";
+                case EACCES, EPERM -> "not permitted to open it";
+                default -> null;
+            });
+        }
+    }
+
+    /** The namespace type ({@code CLONE_NEW*}) of a namespace file descriptor. */
+    public static int namespaceType(Fd ns, String path) {
+        try {
+            return LibC.ioctl(ns.get(), NS_GET_NSTYPE, 0);
+        } catch (LastErrorException e) {
+            throw new BpfException("inspect namespace " + path, e.getErrorCode(),
+                    e.getErrorCode() == Errno.ENOTTY.number() ? "not a namespace file" : null);
+        }
+    }
+
+    /** Moves the calling thread into the network namespace {@code ns}. */
+    public static void setns(Fd ns, String path) {
+        try {
+            LibC.setns(ns.get(), CLONE_NEWNET);
+        } catch (LastErrorException e) {
+            throw new BpfException("enter network namespace " + path, e.getErrorCode(),
+                    e.getErrorCode() == Errno.EPERM.number() ? "needs CAP_SYS_ADMIN" : null);
+        }
+    }
+
+    /** Moves the calling thread into a new, empty network namespace. */
+    public static void unshareNetwork() {
+        try {
+            LibC.unshare(CLONE_NEWNET);
+        } catch (LastErrorException e) {
+            throw new BpfException("create network namespace", e.getErrorCode(),
+                    e.getErrorCode() == Errno.EPERM.number() ? "needs CAP_SYS_ADMIN" : null);
+        }
+    }
+
+    /** {@code SO_COOKIE}: the kernel's 64-bit identity of a socket, as a SOCKMAP lookup returns it. */
+    public static long socketCookie(int socketFd) {
+        return longSockopt(socketFd, SOL_SOCKET, SO_COOKIE, "read SO_COOKIE");
+    }
+
+    /** {@code SO_DOMAIN}: AF_INET (2) or AF_INET6 (10). */
+    public static int socketDomain(int socketFd) {
+        return (int) intSockopt(socketFd, SOL_SOCKET, SO_DOMAIN, "read SO_DOMAIN");
+    }
+
+    /** {@code SO_PROTOCOL}: IPPROTO_TCP (6) or IPPROTO_UDP (17). */
+    public static int socketProtocol(int socketFd) {
+        return (int) intSockopt(socketFd, SOL_SOCKET, SO_PROTOCOL, "read SO_PROTOCOL");
+    }
+
+    /** {@code IPV6_V6ONLY} of an AF_INET6 socket. */
+    public static boolean v6Only(int socketFd) {
+        return intSockopt(socketFd, SOL_IPV6, IPV6_V6ONLY, "read IPV6_V6ONLY") != 0;
+    }
+
+    private static long longSockopt(int fd, int level, int name, String operation) {
+        NativeBuffer value = NativeBuffer.allocate(8);
+        NativeBuffer length = NativeBuffer.allocate(4).putInt(0, 8);
+        try {
+            LibC.getsockopt(fd, level, name, value.address(), length.address());
+            return value.getLong(0);
+        } catch (LastErrorException e) {
+            throw new BpfException(operation + " of fd " + fd, e.getErrorCode(),
+                    e.getErrorCode() == Errno.ENOPROTOOPT.number() ? "needs Linux 4.19 or later" : null);
+        }
+    }
+
+    private static long intSockopt(int fd, int level, int name, String operation) {
+        NativeBuffer value = NativeBuffer.allocate(4);
+        NativeBuffer length = NativeBuffer.allocate(4).putInt(0, 4);
+        try {
+            LibC.getsockopt(fd, level, name, value.address(), length.address());
+            return value.getInt(0);
+        } catch (LastErrorException e) {
+            throw new BpfException(operation + " of fd " + fd, e.getErrorCode(), null);
+        }
+    }
+
+    /**
+     * Waits until every CPU has passed through an RCU grace period ({@code membarrier} with
+     * {@code MEMBARRIER_CMD_GLOBAL} calls {@code synchronize_rcu()}). BPF programs run inside RCU
+     * read-side sections, so when this returns no program run that started before it is still
+     * using values it read from maps.
+     */
+    public static void rcuBarrier() {
+        try {
+            LibC.syscall(Arch.require().membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+        } catch (LastErrorException e) {
+            throw new BpfException("membarrier(MEMBARRIER_CMD_GLOBAL)", e.getErrorCode(), null);
+        }
+    }
+
+    private static Errno errno(LastErrorException e) {
+        Errno errno = Errno.of(e.getErrorCode());
+        return errno == null ? Errno.EIO : errno;
+    }
+}
