@@ -69,15 +69,22 @@ public final class NetworkNamespace implements AutoCloseable {
     }
 
     /**
-     * Creates a new, empty network namespace (only a loopback device, down) and returns a handle
-     * that keeps it alive. Needs CAP_SYS_ADMIN. Tests and benchmarks use this to stay out of the
-     * machine's own namespace.
+     * Creates a new network namespace whose only device is loopback, brought up, and returns a
+     * handle that keeps it alive. Needs CAP_SYS_ADMIN. Tests, benchmarks and demos use this to stay
+     * out of the machine's own namespace.
      */
     public static NetworkNamespace create() {
         AtomicReference<Fd> created = new AtomicReference<>();
         runOnFreshThread("sksteer-netns-create", () -> {
             Os.unshareNetwork();
-            created.set(Os.open("/proc/thread-self/ns/net", "new network namespace"));
+            Fd fd = Os.open("/proc/thread-self/ns/net", "new network namespace");
+            try {
+                Os.loopbackUp();
+            } catch (RuntimeException e) {
+                fd.close();
+                throw e;
+            }
+            created.set(fd);
             return null;
         });
         return new NetworkNamespace(created.get(), "new network namespace");

@@ -23,15 +23,7 @@ public final class TestNetns implements AutoCloseable {
     }
 
     public static TestNetns create() {
-        NetworkNamespace ns = NetworkNamespace.create();
-        TestNetns t = new TestNetns(ns);
-        try {
-            t.ip("link", "set", "lo", "up");
-        } catch (RuntimeException e) {
-            ns.close();
-            throw e;
-        }
-        return t;
+        return new TestNetns(NetworkNamespace.create());
     }
 
     public NetworkNamespace namespace() {

@@ -68,6 +68,33 @@ public final class Os {
         }
     }
 
+    /**
+     * Brings the loopback device of the calling thread's network namespace up
+     * ({@code SIOCGIFFLAGS}/{@code SIOCSIFFLAGS} with {@code IFF_UP} on {@code lo}).
+     */
+    public static void loopbackUp() {
+        final long siocgifflags = 0x8913;
+        final long siocsifflags = 0x8914;
+        final int iffUp = 0x1;
+        int sock;
+        try {
+            sock = LibC.socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */ | 0x80000 /* SOCK_CLOEXEC */, 0);
+        } catch (LastErrorException e) {
+            throw new BpfException("open a socket to configure lo", e.getErrorCode(), null);
+        }
+        try (Fd fd = Fd.adopt(sock, "socket for lo")) {
+            // struct ifreq: char ifr_name[16], then a union whose first member is short ifr_flags.
+            NativeBuffer ifreq = NativeBuffer.allocate(40).putBytes(0, new byte[] {'l', 'o'});
+            LibC.ioctl(fd.get(), siocgifflags, ifreq.address());
+            int flags = ifreq.getInt(16) & 0xffff;
+            ifreq.putInt(16, flags | iffUp);
+            LibC.ioctl(fd.get(), siocsifflags, ifreq.address());
+        } catch (LastErrorException e) {
+            throw new BpfException("bring lo up", e.getErrorCode(),
+                    e.getErrorCode() == Errno.EPERM.number() ? "needs CAP_NET_ADMIN" : null);
+        }
+    }
+
     /** {@code SO_COOKIE}: the kernel's 64-bit identity of a socket, as a SOCKMAP lookup returns it. */
     public static long socketCookie(int socketFd) {
         return longSockopt(socketFd, SOL_SOCKET, SO_COOKIE, "read SO_COOKIE");

@@ -1,0 +1,48 @@
+package io.sksteer;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/** The arrows of ../shared/STYLE.md: kernel layer at the bottom, JNA inside one package. */
+class ArchitectureTest {
+
+    private static final JavaClasses MAIN = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.sksteer");
+
+    @Test
+    void onlyTheInternalPackageUsesJna() {
+        noClasses().that().resideOutsideOfPackage("io.sksteer.bpf.internal")
+                .should().dependOnClassesThat().resideInAPackage("com.sun.jna..")
+                .check(MAIN);
+    }
+
+    @Test
+    void theKernelLayerKnowsNothingOfSpringNettyOrSteering() {
+        noClasses().that().resideInAPackage("io.sksteer.bpf..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "io.netty..",
+                        "io.sksteer.steering..", "io.sksteer.netty..", "io.sksteer.autoconfigure..", "io.sksteer.actuate..")
+                .check(MAIN);
+    }
+
+    @Test
+    void steeringKnowsNothingOfSpring() {
+        noClasses().that().resideInAnyPackage("io.sksteer.steering..", "io.sksteer.netty..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.springframework..",
+                        "io.sksteer.autoconfigure..", "io.sksteer.actuate..")
+                .allowEmptyShould(true)
+                .check(MAIN);
+    }
+
+    @Test
+    void steeringKnowsNothingOfNetty() {
+        noClasses().that().resideInAPackage("io.sksteer.steering..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "io.sksteer.netty..")
+                .allowEmptyShould(true)
+                .check(MAIN);
+    }
+}
