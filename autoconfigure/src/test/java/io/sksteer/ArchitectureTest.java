@@ -22,6 +22,13 @@ class ArchitectureTest {
     }
 
     @Test
+    void onlyTheKernelLayerUsesItsInternalPackage() {
+        noClasses().that().resideOutsideOfPackages("io.sksteer.bpf", "io.sksteer.bpf.internal")
+                .should().dependOnClassesThat().resideInAPackage("io.sksteer.bpf.internal")
+                .check(MAIN);
+    }
+
+    @Test
     void theKernelLayerKnowsNothingOfSpringNettyOrSteering() {
         noClasses().that().resideInAPackage("io.sksteer.bpf..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "io.netty..",

@@ -56,6 +56,20 @@ public final class BpfMap<K, V> extends KernelMap {
         updateBytes(keys.toBytes(key), values.toBytes(value), flag);
     }
 
+    /**
+     * Creates or replaces every entry of {@code entries}, in one system call where the kernel has
+     * batch updates (Linux 5.6), else one call per entry. Not atomic as a whole.
+     */
+    public void updateAll(Map<K, V> entries) {
+        List<byte[]> k = new ArrayList<>(entries.size());
+        List<byte[]> v = new ArrayList<>(entries.size());
+        entries.forEach((key, value) -> {
+            k.add(keys.toBytes(key));
+            v.add(values.toBytes(value));
+        });
+        updateAllBytes(k, v, spec().valueSize(), UpdateFlag.ANY);
+    }
+
     /** Deletes; false if the key was absent. ARRAY elements cannot be deleted (EINVAL). */
     public boolean delete(K key) {
         return deleteBytes(keys.toBytes(key));

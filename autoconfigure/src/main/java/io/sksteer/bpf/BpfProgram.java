@@ -3,6 +3,7 @@ package io.sksteer.bpf;
 import io.sksteer.bpf.internal.Bpf;
 import io.sksteer.bpf.internal.Fd;
 import io.sksteer.bpf.internal.NativeBuffer;
+import io.sksteer.bpf.internal.Os;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -155,6 +156,15 @@ public final class BpfProgram implements AutoCloseable {
     @Override
     public String toString() {
         return "BpfProgram[" + spec.name() + ", id " + id + ", tag " + tag + "]";
+    }
+
+    /**
+     * Returns once every BPF program run that began before the call has ended: programs run in
+     * RCU read-side sections, and this waits for a grace period ({@code membarrier}). After it,
+     * no run still holds values it read from maps before the call.
+     */
+    public static void awaitRunsInFlight() {
+        Os.rcuBarrier();
     }
 
     // ---- other programs on the system --------------------------------------------------------

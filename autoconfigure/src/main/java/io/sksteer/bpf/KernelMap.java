@@ -119,6 +119,32 @@ public abstract sealed class KernelMap implements AutoCloseable permits BpfMap, 
         Bpf.mapUpdate(fd, NativeBuffer.of(checkKey(key)), NativeBuffer.of(value), flag.value(), op("update"));
     }
 
+    /** Writes many elements in one call where the kernel allows it, else one by one. */
+    final void updateAllBytes(List<byte[]> keys, List<byte[]> values, int valueBytes, UpdateFlag flag) {
+        int n = keys.size();
+        if (n == 0) {
+            return;
+        }
+        NativeBuffer k = NativeBuffer.allocate((long) n * spec.keySize());
+        NativeBuffer v = NativeBuffer.allocate((long) n * valueBytes);
+        for (int i = 0; i < n; i++) {
+            k.putBytes((long) i * spec.keySize(), checkKey(keys.get(i)));
+            v.putBytes((long) i * valueBytes, values.get(i));
+        }
+        if (!batchUnsupported) {
+            int done = Bpf.mapUpdateBatch(fd, k, v, n, flag.value(), op("batch update"));
+            if (done == n) {
+                return;
+            }
+            batchUnsupported = true;
+        }
+        for (int i = 0; i < n; i++) {
+            updateBytes(keys.get(i), values.get(i), flag);
+        }
+    }
+
+    private volatile boolean batchUnsupported;
+
     final boolean deleteBytes(byte[] key) {
         return Bpf.mapDelete(fd, NativeBuffer.of(checkKey(key)), op("delete"));
     }

@@ -85,11 +85,23 @@ public final class SocketMap<K> extends KernelMap {
         }
     }
 
-    /** The keys that hold a socket (a SOCKMAP iterates every slot, so empty ones are skipped). */
+    /**
+     * The keys that hold a socket (a SOCKMAP iterates every slot, so empty ones are skipped). A
+     * SOCKMAP must have 8-byte values for this: with 4-byte values the kernel refuses every
+     * user-space lookup (ENOSPC), so it cannot tell a full slot from an empty one.
+     */
     public List<K> keys() {
+        boolean hash = spec().type() == MapType.SOCKHASH;
+        if (!hash && spec().valueSize() != 8) {
+            throw new IllegalStateException("map '" + name() + "' has 4-byte values: the kernel tells which SOCKMAP slots"
+                    + " hold a socket only with 8-byte values");
+        }
         List<K> out = new ArrayList<>();
         for (byte[] k : keyBytes()) {
-            if (lookupBytes(k, spec().valueSize()) != null) {
+            // A SOCKHASH iterates only keys that hold a socket; with 8-byte values the lookup
+            // also drops keys removed meanwhile. (sock_map_lookup_sys / sock_hash_lookup_sys
+            // answer ENOSPC for 4-byte values before looking at the key.)
+            if ((hash && spec().valueSize() != 8) || lookupBytes(k, spec().valueSize()) != null) {
                 out.add(keys.fromBytes(k));
             }
         }

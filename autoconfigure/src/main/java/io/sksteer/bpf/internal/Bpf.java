@@ -43,6 +43,32 @@ public final class Bpf {
         call(Command.BPF_MAP_UPDATE_ELEM, elemAttr(map, key, value, flags), operation);
     }
 
+    /**
+     * {@code BPF_MAP_UPDATE_BATCH} (Linux 5.6): {@code count} keys and values laid end to end.
+     * Returns how many were written, or -1 when this kernel or map type has no batch updates.
+     */
+    public static int mapUpdateBatch(Fd map, NativeBuffer keys, NativeBuffer values, int count, long elemFlags,
+            String operation) {
+        NativeBuffer attr = attr(Command.BPF_MAP_UPDATE_BATCH)
+                .putPointer(16, keys)
+                .putPointer(24, values)
+                .putInt(32, count)
+                .putInt(36, map.get())
+                .putLong(40, elemFlags);
+        try {
+            raw(Command.BPF_MAP_UPDATE_BATCH, attr);
+            return attr.getInt(32);
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            if (errno == Errno.EINVAL.number() || errno == Errno.ENOTSUPP.number() || errno == Errno.EOPNOTSUPP.number()) {
+                if (attr.getInt(32) == 0) {
+                    return -1;
+                }
+            }
+            throw fail(operation, errno, Command.BPF_MAP_UPDATE_BATCH);
+        }
+    }
+
     /** {@code BPF_MAP_DELETE_ELEM}; false when the key was absent (ENOENT). */
     public static boolean mapDelete(Fd map, NativeBuffer key, String operation) {
         return callOrAbsent(Command.BPF_MAP_DELETE_ELEM, elemAttr(map, key, null, 0), operation, Errno.ENOENT);

@@ -1,0 +1,178 @@
+package io.sksteer.steering;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * An IPv4 or IPv6 network in CIDR form. A bare address is a /32 or /128. Host bits must be zero,
+ * and IPv4-mapped IPv6 prefixes are refused (write the IPv4 prefix: one dual-stack socket takes
+ * both families anyway).
+ *
+ * @param address the network address bytes (4 or 16), host bits zero
+ * @param length the prefix length
+ */
+public record Prefix(byte[] address, int length) implements Comparable<Prefix> {
+
+    public Prefix {
+        if (address.length != 4 && address.length != 16) {
+            throw new IllegalArgumentException("an address has 4 or 16 bytes, not " + address.length);
+        }
+        if (length < 0 || length > address.length * 8) {
+            throw new IllegalArgumentException("prefix length " + length + " out of range");
+        }
+        address = address.clone();
+    }
+
+    /**
+     * Parses {@code 10.1.0.0/16}, {@code 2001:db8::/32}, or a bare address.
+     *
+     * @param property where the text came from, for the error
+     * @throws InvalidRuleException naming the property, the text and the problem
+     */
+    public static Prefix parse(String text, String property) {
+        if (text == null || text.isBlank()) {
+            throw new InvalidRuleException(property, text, "empty prefix");
+        }
+        String t = text.trim();
+        int slash = t.indexOf('/');
+        String addressText = slash < 0 ? t : t.substring(0, slash);
+        boolean v6Text = addressText.contains(":");
+        if (!addressText.matches(v6Text ? "[0-9A-Fa-f:.]+" : "[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+            throw new InvalidRuleException(property, text, "not an IPv4 or IPv6 address (names are not resolved)");
+        }
+        InetAddress parsed;
+        try {
+            parsed = InetAddress.getByName(addressText); // a literal: never a DNS lookup
+        } catch (UnknownHostException | RuntimeException e) {
+            throw new InvalidRuleException(property, text, "not an IP address");
+        }
+        if (v6Text && parsed instanceof Inet4Address) {
+            // The JDK turns ::ffff:a.b.c.d into an IPv4 address.
+            throw new InvalidRuleException(property, text, "IPv4-mapped IPv6 prefixes are not supported: write the IPv4 prefix "
+                    + parsed.getHostAddress() + (slash < 0 ? "" : "/" + Math.max(0, parseLength(t, slash, 128, property, text) - 96)));
+        }
+        byte[] bytes = parsed.getAddress();
+        int max = bytes.length * 8;
+        int length = slash < 0 ? max : parseLength(t, slash, max, property, text);
+        byte[] network = mask(bytes, length);
+        if (!Arrays.equals(network, bytes)) {
+            Prefix meant = new Prefix(network, length);
+            throw new InvalidRuleException(property, text, "host bits are set; the network is " + meant);
+        }
+        return new Prefix(bytes, length);
+    }
+
+    private static int parseLength(String t, int slash, int max, String property, String text) {
+        String lengthText = t.substring(slash + 1);
+        if (!lengthText.matches("[0-9]{1,3}")) {
+            throw new InvalidRuleException(property, text, "prefix length must be a number from 0 to " + max);
+        }
+        int length = Integer.parseInt(lengthText);
+        if (length > max) {
+            throw new InvalidRuleException(property, text, "prefix length must be from 0 to " + max);
+        }
+        return length;
+    }
+
+    static byte[] mask(byte[] bytes, int length) {
+        byte[] out = bytes.clone();
+        for (int i = 0; i < out.length; i++) {
+            int bits = Math.max(0, Math.min(8, length - 8 * i));
+            out[i] &= (byte) (0xff << (8 - bits));
+        }
+        return out;
+    }
+
+    @Override
+    public byte[] address() {
+        return address.clone();
+    }
+
+    public boolean isIpv4() {
+        return address.length == 4;
+    }
+
+    /** Whether {@code addr} (4 or 16 bytes) lies in this network; never across families. */
+    public boolean contains(byte[] addr) {
+        return addr.length == address.length && Arrays.equals(mask(addr, length), address);
+    }
+
+    /** Whether every address of {@code other} lies in this network. */
+    public boolean covers(Prefix other) {
+        return other.address.length == address.length && other.length >= length && contains(other.address);
+    }
+
+    public InetAddress inetAddress() {
+        try {
+            return InetAddress.getByAddress(address);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Orders IPv4 before IPv6, then by address, then shorter first. */
+    @Override
+    public int compareTo(Prefix o) {
+        int c = Integer.compare(address.length, o.address.length);
+        if (c != 0) {
+            return c;
+        }
+        c = Arrays.compareUnsigned(address, o.address);
+        return c != 0 ? c : Integer.compare(length, o.length);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Prefix p && p.length == length && Arrays.equals(p.address, address);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Arrays.hashCode(address) + length;
+    }
+
+    @Override
+    public String toString() {
+        String a = inetAddress().getHostAddress();
+        if (!isIpv4()) {
+            a = compress(a);
+        }
+        return a + "/" + length;
+    }
+
+    /** The JDK prints full IPv6 groups; shorten the longest zero run as RFC 5952 does. */
+    private String compress(String full) {
+        String[] groups = HexFormat.of().formatHex(address).replaceAll("(.{4})", "$1:").split(":");
+        String[] g = new String[8];
+        for (int i = 0; i < 8; i++) {
+            g[i] = groups[i].replaceFirst("^0+(?=.)", "");
+        }
+        int bestStart = -1;
+        int bestLen = 1;
+        for (int i = 0; i < 8; ) {
+            if (g[i].equals("0")) {
+                int j = i;
+                while (j < 8 && g[j].equals("0")) {
+                    j++;
+                }
+                if (j - i > bestLen) {
+                    bestStart = i;
+                    bestLen = j - i;
+                }
+                i = j;
+            } else {
+                i++;
+            }
+        }
+        if (bestStart < 0) {
+            return String.join(":", g);
+        }
+        String head = String.join(":", Arrays.copyOfRange(g, 0, bestStart));
+        String tail = String.join(":", Arrays.copyOfRange(g, bestStart + bestLen, 8));
+        return head + "::" + tail;
+    }
+}

@@ -1,0 +1,135 @@
+package io.sksteer.steering;
+
+import io.sksteer.bpf.sklookup.Protocol;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A validated set of rules in precedence order. Building one rejects conflicts: two listeners of
+ * the same protocol claiming the same prefix with port specs of the same kind that overlap (the
+ * same port, intersecting ranges, or both {@code all}). Rules repeated within one listener are
+ * kept once.
+ */
+public final class RuleSet {
+
+    private final List<SteeringRule> rules;
+
+    private RuleSet(List<SteeringRule> rules) {
+        this.rules = List.copyOf(rules);
+    }
+
+    public static RuleSet empty() {
+        return new RuleSet(List.of());
+    }
+
+    /**
+     * @throws InvalidRuleException naming both rules of the first conflict found
+     */
+    public static RuleSet of(List<SteeringRule> rules) {
+        List<SteeringRule> unique = new ArrayList<>();
+        for (SteeringRule r : rules) {
+            if (unique.stream().noneMatch(u -> u.sameAs(r))) {
+                unique.add(r);
+            }
+        }
+        checkConflicts(unique);
+        unique.sort(SteeringRule.PRECEDENCE);
+        return new RuleSet(unique);
+    }
+
+    private static void checkConflicts(List<SteeringRule> rules) {
+        record Group(Protocol protocol, Prefix prefix, int rank) {
+        }
+        Map<Group, List<SteeringRule>> groups = new HashMap<>();
+        for (SteeringRule r : rules) {
+            groups.computeIfAbsent(new Group(r.protocol(), r.prefix(), r.ports().rank()), g -> new ArrayList<>()).add(r);
+        }
+        for (List<SteeringRule> group : groups.values()) {
+            if (group.size() < 2) {
+                continue;
+            }
+            // Merge each listener's specs first (a listener may overlap itself); any overlap left
+            // is between two listeners, and one is found among neighbours sorted by first port.
+            List<SteeringRule> merged = new ArrayList<>();
+            Map<String, List<SteeringRule>> byListener = new HashMap<>();
+            group.forEach(r -> byListener.computeIfAbsent(r.listener(), l -> new ArrayList<>()).add(r));
+            for (List<SteeringRule> own : byListener.values()) {
+                own.sort(Comparator.comparingInt(r -> r.ports().first()));
+                SteeringRule current = own.get(0);
+                int last = current.ports().last();
+                for (SteeringRule r : own.subList(1, own.size())) {
+                    if (r.ports().first() <= last) {
+                        last = Math.max(last, r.ports().last());
+                    } else {
+                        merged.add(withLast(current, last));
+                        current = r;
+                        last = r.ports().last();
+                    }
+                }
+                merged.add(withLast(current, last));
+            }
+            merged.sort(Comparator.comparingInt(r -> r.ports().first()));
+            for (int i = 1; i < merged.size(); i++) {
+                SteeringRule a = merged.get(i - 1);
+                SteeringRule b = merged.get(i);
+                if (a.ports().overlaps(b.ports())) {
+                    SteeringRule first = original(group, a);
+                    SteeringRule second = original(group, b);
+                    throw new InvalidRuleException(second.origin(), null, "conflicts with " + first.origin()
+                            + ": listeners '" + first.listener() + "' and '" + second.listener() + "' both claim "
+                            + first.protocol().name().toLowerCase() + " " + first.prefix() + " port "
+                            + overlap(first.ports(), second.ports()) + " at the same precedence");
+                }
+            }
+        }
+    }
+
+    private static SteeringRule withLast(SteeringRule r, int last) {
+        PortSpec p = r.ports();
+        PortSpec widened = p instanceof PortSpec.Range && last != p.last() ? new PortSpec.Range(p.first(), last) : p;
+        return new SteeringRule(r.protocol(), r.prefix(), widened, r.listener(), r.origin());
+    }
+
+    /** The rule as written that a merged span started from. */
+    private static SteeringRule original(List<SteeringRule> group, SteeringRule merged) {
+        return group.stream().filter(r -> r.listener().equals(merged.listener()) && r.ports().first() == merged.ports().first())
+                .findFirst().orElse(merged);
+    }
+
+    private static String overlap(PortSpec a, PortSpec b) {
+        if (a instanceof PortSpec.All) {
+            return "all";
+        }
+        int first = Math.max(a.first(), b.first());
+        int last = Math.min(a.last(), b.last());
+        return first == last ? Integer.toString(first) : first + "-" + last;
+    }
+
+    /** The rules, most specific first. */
+    public List<SteeringRule> rules() {
+        return rules;
+    }
+
+    public int size() {
+        return rules.size();
+    }
+
+    /**
+     * The rule that wins for traffic of {@code protocol} to {@code address}:{@code port}: the
+     * longest matching prefix, then single port over range over all. The reference the generated
+     * dispatcher is tested against.
+     */
+    public Optional<SteeringRule> resolve(Protocol protocol, byte[] address, int port) {
+        // rules() is in precedence order, so the first match wins.
+        for (SteeringRule r : rules) {
+            if (r.matches(protocol, address, port)) {
+                return Optional.of(r);
+            }
+        }
+        return Optional.empty();
+    }
+}

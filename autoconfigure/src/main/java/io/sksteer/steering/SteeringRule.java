@@ -1,0 +1,58 @@
+package io.sksteer.steering;
+
+import io.sksteer.bpf.sklookup.Protocol;
+import java.util.Comparator;
+import java.util.Objects;
+
+/**
+ * One steering decision: traffic of {@code protocol} to an address in {@code prefix} on a port in
+ * {@code ports} goes to the listener named {@code listener}.
+ *
+ * @param protocol TCP or UDP
+ * @param prefix the destination network
+ * @param ports the destination ports
+ * @param listener the listener's name
+ * @param origin where the rule was written (a property path), for messages
+ */
+public record SteeringRule(Protocol protocol, Prefix prefix, PortSpec ports, String listener, String origin) {
+
+    /**
+     * Precedence: longer prefix first; at equal prefix single port, then range, then all. Ties
+     * (which only rules of one listener can have) are ordered by address, protocol and port.
+     */
+    public static final Comparator<SteeringRule> PRECEDENCE = Comparator
+            .comparing((SteeringRule r) -> r.prefix().isIpv4() ? 0 : 1)
+            .thenComparing(r -> -r.prefix().length())
+            .thenComparing(SteeringRule::ports)
+            .thenComparing(SteeringRule::prefix)
+            .thenComparing(SteeringRule::protocol)
+            .thenComparing(SteeringRule::listener);
+
+    public SteeringRule {
+        Objects.requireNonNull(protocol, "protocol");
+        Objects.requireNonNull(prefix, "prefix");
+        Objects.requireNonNull(ports, "ports");
+        Objects.requireNonNull(listener, "listener");
+        origin = origin == null ? "" : origin;
+    }
+
+    /** Whether this rule matches traffic of {@code protocol} to {@code address}:{@code port}. */
+    public boolean matches(Protocol protocol, byte[] address, int port) {
+        return this.protocol == protocol && prefix.contains(address) && ports.contains(port);
+    }
+
+    /** The same rule, ignoring where it was written. */
+    public boolean sameAs(SteeringRule o) {
+        return protocol == o.protocol && prefix.equals(o.prefix) && ports.equals(o.ports) && listener.equals(o.listener);
+    }
+
+    /** {@code tcp 127.77.0.0/16 port 80 -> web}. */
+    public String describe() {
+        return protocol.name().toLowerCase() + " " + prefix + " port " + ports + " -> " + listener;
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+}

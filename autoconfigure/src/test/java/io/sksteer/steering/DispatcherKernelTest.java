@@ -1,0 +1,206 @@
+package io.sksteer.steering;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sksteer.bpf.Sockets;
+import io.sksteer.bpf.sklookup.Protocol;
+import io.sksteer.bpf.sklookup.SkLookupContext;
+import io.sksteer.bpf.sklookup.SkLookupTestRun;
+import io.sksteer.bpf.sklookup.Verdict;
+import io.sksteer.testkit.KernelTest;
+import io.sksteer.testkit.TestNetns;
+import io.sksteer.testkit.TestSockets;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.NetworkChannel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The generated dispatcher, run by the kernel through PROG_TEST_RUN on its real maps, decides
+ * like the reference {@link RuleSet#resolve} for edge and random tuples, before and after a live
+ * rule change.
+ */
+@KernelTest
+class DispatcherKernelTest {
+
+    private static TestNetns ns;
+    private static final Map<String, NetworkChannel> sockets = new LinkedHashMap<>();
+    private static final Map<Long, String> listenerByCookie = new HashMap<>();
+    private static final Map<String, Integer> slots = new LinkedHashMap<>();
+
+    @BeforeAll
+    static void listeners() {
+        ns = TestNetns.create();
+        int slot = 0;
+        for (String name : List.of("web", "api", "dns", "quic")) {
+            boolean udp = name.equals("dns") || name.equals("quic");
+            NetworkChannel ch = udp ? TestSockets.udpSocket(ns, StandardProtocolFamily.INET6, "::ffff:127.0.0.1", 0)
+                    : TestSockets.tcpListener(ns, StandardProtocolFamily.INET6, "::ffff:127.0.0.1", 0);
+            sockets.put(name, ch);
+            listenerByCookie.put(Sockets.cookie(TestSockets.fd(ch)), name);
+            slots.put(name, slot++);
+        }
+    }
+
+    @AfterAll
+    static void close() throws IOException {
+        for (NetworkChannel ch : sockets.values()) {
+            ((Closeable) ch).close();
+        }
+        ns.close();
+    }
+
+    static RuleSet firstRules() {
+        List<SteeringRule> r = new ArrayList<>();
+        rule(r, "web", Protocol.TCP, "127.77.0.0/16", "80", "443", "8000-8999");
+        rule(r, "api", Protocol.TCP, "127.77.1.0/24", "8000-8099", "9000");
+        rule(r, "api", Protocol.TCP, "127.77.1.2", "all");
+        rule(r, "web", Protocol.TCP, "fd00:77::/64", "443");
+        rule(r, "api", Protocol.TCP, "fd00:77::1", "443-444");
+        rule(r, "web", Protocol.TCP, "fd00::/8", "all");
+        rule(r, "dns", Protocol.UDP, "127.77.0.0/16", "53");
+        rule(r, "dns", Protocol.UDP, "fd00:77::/64", "53");
+        rule(r, "quic", Protocol.UDP, "127.77.0.0/16", "443");
+        rule(r, "quic", Protocol.UDP, "127.0.0.0/8", "5353", "6000-6010");
+        rule(r, "quic", Protocol.UDP, "10.0.0.0/8", "all");
+        return RuleSet.of(r);
+    }
+
+    static RuleSet secondRules() {
+        List<SteeringRule> r = new ArrayList<>();
+        rule(r, "api", Protocol.TCP, "127.77.0.0/16", "80");
+        rule(r, "web", Protocol.TCP, "127.77.2.0/23", "all");
+        rule(r, "web", Protocol.TCP, "2001:db8:1::/48", "8443", "1-1024");
+        rule(r, "dns", Protocol.UDP, "127.77.0.0/16", "53");
+        return RuleSet.of(r);
+    }
+
+    private static void rule(List<SteeringRule> out, String listener, Protocol protocol, String prefix, String... ports) {
+        for (String p : ports) {
+            out.add(new SteeringRule(protocol, Prefix.parse(prefix, "test"), PortSpec.parse(p, "test"), listener, "test"));
+        }
+    }
+
+    @Test
+    void decidesLikeTheReferenceForEdgeAndRandomTuples() throws Exception {
+        RuleSet rules = firstRules();
+        try (Dispatcher d = Dispatcher.create(rules, 1024, slots, true)) {
+            putSockets(d);
+            assertAgrees(d, rules, 3000);
+        }
+    }
+
+    @Test
+    void aLiveRuleChangeTakesEffectWithoutReloadingTheProgram() throws Exception {
+        RuleSet first = firstRules();
+        RuleSet second = secondRules();
+        try (Dispatcher d = Dispatcher.create(first, 1024, slots, true)) {
+            putSockets(d);
+            int programId = d.program().id();
+            d.apply(second);
+            assertThat(d.program().id()).isEqualTo(programId);
+            assertAgrees(d, second, 2000);
+            d.apply(first);
+            assertAgrees(d, first, 2000);
+        }
+    }
+
+    @Test
+    void aMatchedRuleWithoutSocketDropsOrPassesAsConfigured() throws Exception {
+        RuleSet rules = firstRules();
+        SkLookupContext toWeb = new SkLookupContext(Protocol.TCP, new InetSocketAddress("127.77.9.9", 80),
+                new InetSocketAddress("127.0.0.1", 40000));
+        try (Dispatcher drop = Dispatcher.create(rules, 1024, slots, true)) {
+            SkLookupTestRun r = SkLookupTestRun.run(drop.program(), toWeb, 1);
+            assertThat(r.verdict()).isEqualTo(Verdict.DROP);
+            assertThat(r.selected()).isEmpty();
+            SteeringRule matched = rules.resolve(Protocol.TCP, InetAddress.getByName("127.77.9.9").getAddress(), 80).orElseThrow();
+            assertThat(drop.counters(matched)).isEqualTo(new RuleCounters(1, 0, 1, 0));
+        }
+        try (Dispatcher pass = Dispatcher.create(rules, 1024, slots, false)) {
+            SkLookupTestRun r = SkLookupTestRun.run(pass.program(), toWeb, 1);
+            assertThat(r.verdict()).isEqualTo(Verdict.PASS);
+            assertThat(r.selected()).isEmpty();
+        }
+    }
+
+    private static void putSockets(Dispatcher d) {
+        sockets.forEach((name, ch) -> d.sockets().put(slots.get(name), TestSockets.fd(ch)));
+    }
+
+    private static void assertAgrees(Dispatcher d, RuleSet rules, int randomTuples) throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("[sksteer] DispatcherKernelTest seed " + seed);
+        Random random = new Random(seed);
+        List<Object[]> tuples = new ArrayList<>();
+        for (SteeringRule r : rules.rules()) {
+            byte[] net = r.prefix().address();
+            for (byte[] addr : List.of(net, lastAddress(r.prefix()), outsideBelow(r.prefix()))) {
+                for (int port : List.of(r.ports().first(), r.ports().last(), Math.max(1, r.ports().first() - 1),
+                        Math.min(65535, r.ports().last() + 1))) {
+                    tuples.add(new Object[] {r.protocol(), addr, port});
+                    tuples.add(new Object[] {r.protocol() == Protocol.TCP ? Protocol.UDP : Protocol.TCP, addr, port});
+                }
+            }
+        }
+        for (int i = 0; i < randomTuples; i++) {
+            SteeringRule r = rules.rules().get(random.nextInt(rules.size()));
+            byte[] addr = r.prefix().address();
+            int flip = random.nextInt(addr.length * 8);
+            addr[flip / 8] ^= (byte) (0x80 >> (flip % 8));
+            Protocol proto = random.nextInt(4) == 0 ? Protocol.UDP : r.protocol();
+            int port = random.nextInt(3) == 0 ? 1 + random.nextInt(65535)
+                    : Math.min(65535, Math.max(1, r.ports().first() + random.nextInt(3) - 1));
+            tuples.add(new Object[] {proto, addr, port});
+        }
+        for (Object[] t : tuples) {
+            Protocol proto = (Protocol) t[0];
+            byte[] addr = (byte[]) t[1];
+            int port = (Integer) t[2];
+            InetAddress ip = InetAddress.getByAddress(addr);
+            InetAddress remote = InetAddress.getByName(addr.length == 4 ? "127.0.0.1" : "::1");
+            SkLookupTestRun run = SkLookupTestRun.run(d.program(),
+                    new SkLookupContext(proto, new InetSocketAddress(ip, port), new InetSocketAddress(remote, 40000)), 1);
+            Optional<SteeringRule> expected = rules.resolve(proto, addr, port);
+            String actual = run.selected().isPresent() ? listenerByCookie.get(run.cookie()) : null;
+            assertThat(actual)
+                    .as("%s %s port %d: expected %s", proto, ip.getHostAddress(), port, expected.map(SteeringRule::describe).orElse("no rule"))
+                    .isEqualTo(expected.map(SteeringRule::listener).orElse(null));
+            assertThat(run.verdict()).isEqualTo(Verdict.PASS);
+        }
+    }
+
+    private static byte[] lastAddress(Prefix p) {
+        byte[] a = p.address();
+        for (int bit = p.length(); bit < a.length * 8; bit++) {
+            a[bit / 8] |= (byte) (0x80 >> (bit % 8));
+        }
+        return a;
+    }
+
+    private static byte[] outsideBelow(Prefix p) {
+        byte[] a = p.address();
+        for (int i = a.length - 1; i >= 0; i--) {
+            if (a[i] != 0) {
+                a[i]--;
+                for (int j = i + 1; j < a.length; j++) {
+                    a[j] = (byte) 0xff;
+                }
+                return a;
+            }
+        }
+        return a;
+    }
+}
