@@ -39,7 +39,7 @@ public class BpfException extends RuntimeException {
                 sb.append(" (").append(hint).append(')');
             }
         } else {
-            sb.append(hint);
+            sb.append(hint == null || hint.isEmpty() ? "failed" : hint);
         }
         return sb.toString();
     }

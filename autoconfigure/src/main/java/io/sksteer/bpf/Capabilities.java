@@ -20,7 +20,8 @@ public record Capabilities(Set<Capability> effective) {
     public static final String NEEDED = "needs CAP_BPF and CAP_NET_ADMIN (or root)";
 
     public Capabilities {
-        effective = effective.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(effective);
+        effective = java.util.Collections.unmodifiableSet(
+                effective.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(effective));
     }
 
     /** Reads the effective set of the calling thread's process. */

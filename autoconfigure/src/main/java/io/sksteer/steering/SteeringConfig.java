@@ -1,0 +1,188 @@
+package io.sksteer.steering;
+
+import io.sksteer.bpf.sklookup.Protocol;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A validated steering configuration: listeners, the rules over them, where to attach and what
+ * to do when a listener's socket is gone. {@link Builder} turns the user's text into one, failing
+ * with an {@link InvalidRuleException} that names the property, the value and the problem.
+ *
+ * @param netns the network namespace file to attach to
+ * @param dropOnMissingSocket whether a matched rule whose socket is gone drops the traffic
+ * @param maxRules capacity of the rule tables
+ * @param listeners listeners by name, in definition order
+ * @param rules the rules
+ */
+public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRules, Map<String, ListenerSpec> listeners,
+        RuleSet rules) {
+
+    public SteeringConfig {
+        listeners = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(listeners));
+    }
+
+    /** The rules of one listener, as written. */
+    public record RuleText(List<String> prefixes, List<String> ports) {
+    }
+
+    /** One listener as written. */
+    public record ListenerText(String protocol, String bind, int backlog, boolean reusePort, List<RuleText> rules) {
+    }
+
+    /** Collects the configuration as text, then validates it whole. */
+    public static final class Builder {
+        private final String prefix;
+        private String netns = "/proc/self/ns/net";
+        private String onMissingSocket = "drop";
+        private int maxRules = 4096;
+        private final Map<String, ListenerText> listeners = new LinkedHashMap<>();
+
+        /** @param prefix the property prefix for messages, e.g. {@code sksteer} */
+        public Builder(String prefix) {
+            this.prefix = prefix;
+        }
+
+        public Builder netns(String netns) {
+            this.netns = netns;
+            return this;
+        }
+
+        public Builder onMissingSocket(String policy) {
+            this.onMissingSocket = policy;
+            return this;
+        }
+
+        public Builder maxRules(int maxRules) {
+            this.maxRules = maxRules;
+            return this;
+        }
+
+        public Builder listener(String name, ListenerText listener) {
+            listeners.put(name, listener);
+            return this;
+        }
+
+        /**
+         * @throws InvalidRuleException for the first problem found
+         */
+        public SteeringConfig build() {
+            if (netns == null || netns.isBlank()) {
+                throw new InvalidRuleException(prefix + ".netns", netns, "must name a network namespace file, e.g. /proc/self/ns/net");
+            }
+            boolean drop = switch (onMissingSocket == null ? "" : onMissingSocket.trim().toLowerCase(Locale.ROOT)) {
+                case "drop" -> true;
+                case "pass" -> false;
+                default -> throw new InvalidRuleException(prefix + ".on-missing-socket", onMissingSocket, "must be 'drop' or 'pass'");
+            };
+            if (maxRules < 1 || maxRules > 1 << 22) {
+                throw new InvalidRuleException(prefix + ".max-rules", Integer.toString(maxRules), "must be from 1 to " + (1 << 22));
+            }
+            Map<String, ListenerSpec> specs = new LinkedHashMap<>();
+            List<SteeringRule> rules = new ArrayList<>();
+            for (Map.Entry<String, ListenerText> e : listeners.entrySet()) {
+                String name = e.getKey();
+                ListenerText text = e.getValue();
+                String path = prefix + ".listeners." + name;
+                if (name.isBlank()) {
+                    throw new InvalidRuleException(path, name, "listener names must not be blank");
+                }
+                Protocol protocol = protocol(text.protocol(), path + ".protocol");
+                InetSocketAddress bind = bind(text.bind(), path + ".bind");
+                if (text.backlog() < 1) {
+                    throw new InvalidRuleException(path + ".backlog", Integer.toString(text.backlog()), "must be positive");
+                }
+                ListenerSpec spec = new ListenerSpec(name, protocol, bind, text.backlog(), text.reusePort(), path);
+                specs.put(name, spec);
+                List<RuleText> ruleTexts = text.rules() == null ? List.of() : text.rules();
+                for (int i = 0; i < ruleTexts.size(); i++) {
+                    String rulePath = path + ".rules[" + i + "]";
+                    RuleText rt = ruleTexts.get(i);
+                    List<String> prefixes = rt.prefixes() == null ? List.of() : rt.prefixes();
+                    List<String> ports = rt.ports() == null ? List.of() : rt.ports();
+                    if (prefixes.isEmpty()) {
+                        throw new InvalidRuleException(rulePath + ".prefixes", null, "a rule needs at least one prefix");
+                    }
+                    if (ports.isEmpty()) {
+                        throw new InvalidRuleException(rulePath + ".ports", null, "a rule needs at least one port, range or 'all'");
+                    }
+                    for (int p = 0; p < prefixes.size(); p++) {
+                        String prefixPath = rulePath + ".prefixes[" + p + "]";
+                        Prefix net = Prefix.parse(prefixes.get(p), prefixPath);
+                        if (net.isIpv4() && !spec.acceptsIpv4()) {
+                            throw new InvalidRuleException(prefixPath, prefixes.get(p), "listener '" + name
+                                    + "' binds the IPv6-only address " + bind + "; IPv4 traffic cannot reach it (bind [::ffff:127.0.0.1]:0 to serve both)");
+                        }
+                        if (!net.isIpv4() && !spec.acceptsIpv6()) {
+                            throw new InvalidRuleException(prefixPath, prefixes.get(p), "listener '" + name
+                                    + "' binds the IPv4 address " + bind + "; IPv6 traffic cannot reach it (bind [::ffff:127.0.0.1]:0 to serve both)");
+                        }
+                        for (int q = 0; q < ports.size(); q++) {
+                            PortSpec portSpec = PortSpec.parse(ports.get(q), rulePath + ".ports[" + q + "]");
+                            rules.add(new SteeringRule(protocol, net, portSpec, name, rulePath));
+                        }
+                    }
+                }
+            }
+            RuleSet set = RuleSet.of(rules);
+            if (set.size() > maxRules) {
+                throw new InvalidRuleException(prefix + ".max-rules", Integer.toString(maxRules), "the listeners define "
+                        + set.size() + " rules (prefixes × ports); raise " + prefix + ".max-rules");
+            }
+            return new SteeringConfig(Path.of(netns), drop, maxRules, specs, set);
+        }
+
+        private static Protocol protocol(String text, String path) {
+            String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
+            return switch (t) {
+                case "tcp" -> Protocol.TCP;
+                case "udp" -> Protocol.UDP;
+                default -> throw new InvalidRuleException(path, text, "must be 'tcp' or 'udp'");
+            };
+        }
+
+        /** {@code 127.0.0.1}, {@code 127.0.0.1:9000}, {@code [::1]:0}, {@code ::1}; port defaults to 0. */
+        static InetSocketAddress bind(String text, String path) {
+            if (text == null || text.isBlank()) {
+                return null;
+            }
+            String t = text.trim();
+            String host = t;
+            int port = 0;
+            if (t.startsWith("[")) {
+                int close = t.indexOf(']');
+                if (close < 0) {
+                    throw new InvalidRuleException(path, text, "missing ']'");
+                }
+                host = t.substring(1, close);
+                String rest = t.substring(close + 1);
+                if (!rest.isEmpty()) {
+                    port = port(rest.startsWith(":") ? rest.substring(1) : rest, path, text);
+                }
+            } else if (t.indexOf(':') == t.lastIndexOf(':') && t.contains(":")) {
+                host = t.substring(0, t.indexOf(':'));
+                port = port(t.substring(t.indexOf(':') + 1), path, text);
+            }
+            Prefix address = Prefix.parse(host, path);
+            InetAddress ip = address.inetAddress();
+            if (host.contains(":") && ip instanceof Inet4Address) {
+                throw new InvalidRuleException(path, text, "unexpected");
+            }
+            return new InetSocketAddress(ip, port);
+        }
+
+        private static int port(String text, String path, String whole) {
+            if (!text.matches("[0-9]{1,5}") || Integer.parseInt(text) > 65535) {
+                throw new InvalidRuleException(path, whole, "port must be 0 to 65535");
+            }
+            return Integer.parseInt(text);
+        }
+    }
+}
