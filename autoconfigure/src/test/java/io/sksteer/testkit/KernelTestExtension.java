@@ -43,8 +43,11 @@ public final class KernelTestExtension implements ExecutionCondition, BeforeAllC
             return ConditionEvaluationResult.enabled("kernel available" + (reason == null ? "" : " (required)"));
         }
         if (REASON_PRINTED.compareAndSet(false, true)) {
-            System.out.println("[sksteer] kernel tests SKIPPED: " + reason
-                    + " (run as root, or set -D" + MODE_PROPERTY + "=required to make them fail instead)");
+            String line = "[sksteer] kernel tests SKIPPED: " + reason
+                    + " (run as root, or set -D" + MODE_PROPERTY + "=required to make them fail instead)";
+            System.out.println(line);
+            // Once more when the test JVM ends, so the reason also stands next to the run's summary.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.println(line)));
         }
         return ConditionEvaluationResult.disabled("kernel tests skipped: " + reason);
     }

@@ -1,0 +1,171 @@
+package io.sksteer.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * sksteer's configuration: listeners, and the prefixes and ports steered to each.
+ *
+ * <pre>
+ * sksteer:
+ *   listeners:
+ *     web:
+ *       protocol: tcp
+ *       rules:
+ *         - prefixes: [127.77.0.0/16, "fd00:77::/64"]
+ *           ports: [80, 443, 8000-8999]
+ * </pre>
+ */
+@ConfigurationProperties("sksteer")
+public class SksteerProperties {
+
+    /** Whether sksteer binds its listeners and steers traffic to them. Default: true. */
+    private boolean enabled = true;
+
+    /** The network namespace file to attach the dispatcher to. Default: /proc/self/ns/net, this process's. */
+    private String netns = "/proc/self/ns/net";
+
+    /**
+     * What traffic matching a rule does when the rule's listener socket is gone: 'drop' (refuse it,
+     * never let it reach another socket bound there) or 'pass' (let the kernel's normal lookup
+     * have it). Default: drop.
+     */
+    private String onMissingSocket = "drop";
+
+    /** How many rules (prefix × port spec) the dispatcher's maps hold. Default: 4096. */
+    private int maxRules = 4096;
+
+    /** The listeners, by name. A ListenerHandler bean of the same name builds each one's pipeline. */
+    private Map<String, Listener> listeners = new LinkedHashMap<>();
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public String getNetns() {
+        return netns;
+    }
+
+    public void setNetns(String netns) {
+        this.netns = netns;
+    }
+
+    public String getOnMissingSocket() {
+        return onMissingSocket;
+    }
+
+    public void setOnMissingSocket(String onMissingSocket) {
+        this.onMissingSocket = onMissingSocket;
+    }
+
+    public int getMaxRules() {
+        return maxRules;
+    }
+
+    public void setMaxRules(int maxRules) {
+        this.maxRules = maxRules;
+    }
+
+    public Map<String, Listener> getListeners() {
+        return listeners;
+    }
+
+    public void setListeners(Map<String, Listener> listeners) {
+        this.listeners = listeners;
+    }
+
+    /** One listener: a real socket and the traffic steered to it. */
+    public static class Listener {
+
+        /** The transport: 'tcp' or 'udp'. Default: tcp. */
+        private String protocol = "tcp";
+
+        /**
+         * The address the real socket binds to, as host or host:port ([v6]:port). Default: loopback
+         * (::ffff:127.0.0.1, dual-stack) on an ephemeral port.
+         */
+        private String bind;
+
+        /** The TCP accept backlog. Default: 1024. */
+        private int backlog = 1024;
+
+        /** Whether to set SO_REUSEPORT on the socket. Default: false. */
+        private boolean reusePort;
+
+        /** The rules: every prefix of a rule with every port spec of it. */
+        private List<Rule> rules = new ArrayList<>();
+
+        public String getProtocol() {
+            return protocol;
+        }
+
+        public void setProtocol(String protocol) {
+            this.protocol = protocol;
+        }
+
+        public String getBind() {
+            return bind;
+        }
+
+        public void setBind(String bind) {
+            this.bind = bind;
+        }
+
+        public int getBacklog() {
+            return backlog;
+        }
+
+        public void setBacklog(int backlog) {
+            this.backlog = backlog;
+        }
+
+        public boolean isReusePort() {
+            return reusePort;
+        }
+
+        public void setReusePort(boolean reusePort) {
+            this.reusePort = reusePort;
+        }
+
+        public List<Rule> getRules() {
+            return rules;
+        }
+
+        public void setRules(List<Rule> rules) {
+            this.rules = rules;
+        }
+    }
+
+    /** Destination prefixes × destination ports. */
+    public static class Rule {
+
+        /** IPv4 or IPv6 networks in CIDR form; a bare address is a /32 or /128. No default. */
+        private List<String> prefixes = new ArrayList<>();
+
+        /** Ports: a single port (443), a range (8000-8999) or 'all'. No default. */
+        private List<String> ports = new ArrayList<>();
+
+        public List<String> getPrefixes() {
+            return prefixes;
+        }
+
+        public void setPrefixes(List<String> prefixes) {
+            this.prefixes = prefixes;
+        }
+
+        public List<String> getPorts() {
+            return ports;
+        }
+
+        public void setPorts(List<String> ports) {
+            this.ports = ports;
+        }
+    }
+}

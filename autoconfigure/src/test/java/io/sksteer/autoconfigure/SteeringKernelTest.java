@@ -1,0 +1,152 @@
+package io.sksteer.autoconfigure;
+
+import static io.sksteer.testkit.LabelledListeners.tcpLabel;
+import static io.sksteer.testkit.LabelledListeners.tcpLine;
+import static io.sksteer.testkit.TestSockets.addr;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sksteer.netty.ListenerHandler;
+import io.sksteer.testkit.KernelTest;
+import io.sksteer.testkit.LabelledListeners;
+import io.sksteer.testkit.TestNetns;
+import io.sksteer.testkit.TestSockets;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.ServerSocketChannel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+/**
+ * The starter end to end: properties → listeners → dispatcher → attached program, checked with
+ * real connections in a namespace of the test's own.
+ */
+@KernelTest
+class SteeringKernelTest {
+
+    private static TestNetns ns;
+
+    @BeforeAll
+    static void namespace() {
+        ns = TestNetns.create().addLocalRoute("2001:db8::/64");
+    }
+
+    @AfterAll
+    static void close() {
+        ns.close();
+    }
+
+    private ApplicationContextRunner runner() {
+        return new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(SksteerAutoConfiguration.class))
+                .withPropertyValues(
+                        "sksteer.netns=" + ns.path(),
+                        "sksteer.listeners.web.protocol=tcp",
+                        "sksteer.listeners.web.rules[0].prefixes=127.77.0.0/16",
+                        "sksteer.listeners.web.rules[0].ports=80,443,8000-8999",
+                        "sksteer.listeners.web.rules[1].prefixes=2001:db8::/64",
+                        "sksteer.listeners.web.rules[1].ports=443",
+                        "sksteer.listeners.api.rules[0].prefixes=127.77.1.0/24",
+                        "sksteer.listeners.api.rules[0].ports=8000-8099",
+                        "sksteer.listeners.admin.rules[0].prefixes=127.77.1.2",
+                        "sksteer.listeners.admin.rules[0].ports=all",
+                        "sksteer.listeners.admin.rules[1].prefixes=127.77.1.3",
+                        "sksteer.listeners.admin.rules[1].ports=9000")
+                .withBean("web", ListenerHandler.class, () -> LabelledListeners.tcp("web"))
+                .withBean("api", ListenerHandler.class, () -> LabelledListeners.tcp("api"))
+                .withBean("admin", ListenerHandler.class, () -> LabelledListeners.tcp("admin"));
+    }
+
+    @Test
+    void theMostSpecificRuleWinsAcrossSlash32Slash24AndSlash16() {
+        runner().run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(tcpLabel(ns, addr("127.77.1.2", 22))).as("/32 all beats nothing").isEqualTo("admin");
+            assertThat(tcpLabel(ns, addr("127.77.1.2", 80))).as("/32 all beats /16 single").isEqualTo("admin");
+            assertThat(tcpLabel(ns, addr("127.77.1.3", 9000))).isEqualTo("admin");
+            assertThat(tcpLabel(ns, addr("127.77.1.3", 80))).as("/32 without the port falls to /16").isEqualTo("web");
+            assertThat(tcpLabel(ns, addr("127.77.1.3", 8050))).as("/24 range beats /16 range").isEqualTo("api");
+            assertThat(tcpLabel(ns, addr("127.77.1.3", 8100))).as("outside the /24 range, inside /16's").isEqualTo("web");
+            assertThat(tcpLabel(ns, addr("127.77.200.9", 443))).isEqualTo("web");
+        });
+    }
+
+    @Test
+    void rangeEdgesAreInsideAndTheirNeighboursOutside() {
+        runner().run(context -> {
+            assertThat(tcpLabel(ns, addr("127.77.2.1", 8000))).isEqualTo("web");
+            assertThat(tcpLabel(ns, addr("127.77.2.1", 8999))).isEqualTo("web");
+            assertThat(tcpLine(ns, addr("127.77.2.1", 7999))).isEqualTo("refused");
+            assertThat(tcpLine(ns, addr("127.77.2.1", 9000))).isEqualTo("refused");
+            assertThat(tcpLabel(ns, addr("127.77.1.4", 8000))).as("first port of the /24 range").isEqualTo("api");
+            assertThat(tcpLabel(ns, addr("127.77.1.4", 8099))).as("last port of the /24 range").isEqualTo("api");
+            assertThat(tcpLine(ns, addr("127.78.0.1", 80))).as("outside every prefix").isEqualTo("refused");
+        });
+    }
+
+    @Test
+    void acceptedConnectionsSeeTheAddressTheClientDialledInPlainIpv4() {
+        runner().run(context -> {
+            String line = tcpLine(ns, addr("127.77.3.4", 8123));
+            assertThat(line).startsWith("web 127.77.3.4:8123 127.0.0.1:");
+        });
+    }
+
+    @Test
+    void steersAnIpv6PrefixReachableThroughALocalRoute() {
+        runner().run(context -> {
+            assertThat(tcpLine(ns, addr("2001:db8::5", 443))).startsWith("web [2001:db8:0:0:0:0:0:5]:443");
+            assertThat(tcpLine(ns, addr("2001:db8::5", 444))).isEqualTo("refused");
+        });
+    }
+
+    @Test
+    void trafficOutsideTheRulesReachesAPlainSocketBoundThere() throws Exception {
+        try (ServerSocketChannel bystander = TestSockets.tcpListener(ns, StandardProtocolFamily.INET, "127.77.2.1", 9000)) {
+            runner().run(context -> {
+                TestSockets.connectAndAccept(ns, bystander, addr("127.77.2.1", 9000));
+                assertThat(tcpLabel(ns, addr("127.77.2.1", 8000))).isEqualTo("web");
+            });
+        }
+    }
+
+    @Test
+    void aClosedListenerSocketIsRefusedUnderDrop() throws Exception {
+        try (ServerSocketChannel bystander = TestSockets.tcpListener(ns, StandardProtocolFamily.INET, "127.77.5.5", 80)) {
+            runner().run(context -> {
+                context.getBean(SksteerLifecycle.class).engine().listeners().get("web").channel().close().sync();
+                assertThat(tcpLine(ns, addr("127.77.5.5", 80))).as("never leaked to the bystander").isEqualTo("refused");
+                assertThat(tcpLabel(ns, addr("127.77.1.2", 80))).as("other listeners still serve").isEqualTo("admin");
+            });
+        }
+    }
+
+    @Test
+    void aClosedListenerSocketFallsToThePlainSocketUnderPass() throws Exception {
+        try (ServerSocketChannel bystander = TestSockets.tcpListener(ns, StandardProtocolFamily.INET, "127.77.5.5", 80)) {
+            runner().withPropertyValues("sksteer.on-missing-socket=pass").run(context -> {
+                context.getBean(SksteerLifecycle.class).engine().listeners().get("web").channel().close().sync();
+                TestSockets.connectAndAccept(ns, bystander, addr("127.77.5.5", 80));
+            });
+        }
+    }
+
+    @Test
+    void startingAttachesOneProgramAndClosingLeavesNothingAttached() {
+        assertThat(ns.namespace().skLookupProgramIds()).isEmpty();
+        runner().run(context -> {
+            int programId = context.getBean(SksteerLifecycle.class).engine().dispatcher().program().id();
+            assertThat(ns.namespace().skLookupProgramIds()).containsExactly(programId);
+        });
+        assertThat(ns.namespace().skLookupProgramIds()).isEmpty();
+    }
+
+    @Test
+    void disabledMeansNoBeansThatTouchTheKernel() {
+        runner().withPropertyValues("sksteer.enabled=false").run(context -> {
+            assertThat(context).doesNotHaveBean(SksteerLifecycle.class);
+            assertThat(ns.namespace().skLookupProgramIds()).isEmpty();
+        });
+    }
+}
