@@ -6,7 +6,9 @@ import static io.sksteer.testkit.TestSockets.addr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sksteer.netty.ListenerHandler;
+import io.sksteer.testkit.Awaits;
 import io.sksteer.testkit.KernelTest;
+import io.sksteer.testkit.KernelTestExtension;
 import io.sksteer.testkit.LabelledListeners;
 import io.sksteer.testkit.TestNetns;
 import io.sksteer.testkit.TestSockets;
@@ -140,6 +142,33 @@ class SteeringKernelTest {
             assertThat(ns.namespace().skLookupProgramIds()).containsExactly(programId);
         });
         assertThat(ns.namespace().skLookupProgramIds()).isEmpty();
+    }
+
+    @Test
+    void startAndStopLeaveNoKernelDescriptorOpen() {
+        var before = KernelTestExtension.kernelFds();
+        runner().run(context -> assertThat(tcpLabel(ns, addr("127.77.1.2", 80))).isEqualTo("admin"));
+        var after = Awaits.until(KernelTestExtension::kernelFds, fds -> fds.equals(before), java.time.Duration.ofSeconds(5));
+        assertThat(after).isEqualTo(before);
+    }
+
+    @Test
+    void aListenerThatCannotBindFailsStartupAndLeavesNothingAttached() throws Exception {
+        var before = KernelTestExtension.kernelFds();
+        try (ServerSocketChannel squatter = TestSockets.tcpListener(ns, StandardProtocolFamily.INET, "127.0.0.1", 0)) {
+            int port = TestSockets.port(squatter);
+            runner().withPropertyValues("sksteer.listeners.api.bind=127.0.0.1:" + port).run(context -> {
+                assertThat(context).hasFailed();
+                Throwable failure = context.getStartupFailure();
+                var analysis = new ListenerBindFailureAnalyzer().analyze(failure);
+                assertThat(analysis).isNotNull();
+                assertThat(analysis.getDescription()).contains("listener 'api'").contains("127.0.0.1:" + port)
+                        .contains("Nothing was attached");
+                assertThat(ns.namespace().skLookupProgramIds()).isEmpty();
+            });
+        }
+        var after = Awaits.until(KernelTestExtension::kernelFds, fds -> fds.equals(before), java.time.Duration.ofSeconds(5));
+        assertThat(after).as("everything made before the failure was closed").isEqualTo(before);
     }
 
     @Test
