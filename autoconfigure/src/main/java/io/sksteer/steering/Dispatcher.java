@@ -1,5 +1,6 @@
 package io.sksteer.steering;
 
+import io.sksteer.bpf.BpfFeatures;
 import io.sksteer.bpf.BpfMap;
 import io.sksteer.bpf.BpfProgram;
 import io.sksteer.bpf.Codec;
@@ -77,11 +78,13 @@ public final class Dispatcher implements AutoCloseable {
             ranges = add(BpfMap.create(MapSpec.of(DispatcherProgram.RANGES, MapType.ARRAY, 4, DispatchTables.RANGE_RECORD,
                     2 * rangeCapacity), Codec.u32(), Codec.bytes(DispatchTables.RANGE_RECORD)));
             sockets = add(SocketMap.createSockMap(MapSpec.sockMap(DispatcherProgram.SOCKETS, Math.max(1, slots.size()))));
-            counters = add(PerCpuArray.create(MapSpec.of(DispatcherProgram.COUNTERS, MapType.PERCPU_ARRAY, 4, 32, maxRules),
+            // One more than the rules: the last counts test runs (explain), which must not count as traffic.
+            counters = add(PerCpuArray.create(MapSpec.of(DispatcherProgram.COUNTERS, MapType.PERCPU_ARRAY, 4, 32, maxRules + 1),
                     Codec.of(32, (c, b) -> b.putLong(c.lookups()).putLong(c.steered()).putLong(c.missingSocket()).putLong(c.assignErrors()),
                             b -> new RuleCounters(b.getLong(), b.getLong(), b.getLong(), b.getLong()))));
             tables = DispatchTables.compute(RuleSet.empty(), r -> 0, l -> 0, rangeCapacity);
-            program = BpfProgram.load(DispatcherProgram.spec(dropOnMissing), maps);
+            program = BpfProgram.load(DispatcherProgram.spec(dropOnMissing,
+                    BpfFeatures.ingressIfindex().isAvailable() ? maxRules : -1), maps);
         } catch (RuntimeException e) {
             closeMaps(e);
             throw e;

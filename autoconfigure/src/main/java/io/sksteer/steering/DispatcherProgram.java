@@ -96,8 +96,15 @@ public final class DispatcherProgram {
     private DispatcherProgram() {
     }
 
-    /** The program; {@code dropOnMissing} decides what a matched rule with no socket returns. */
-    public static ProgramSpec spec(boolean dropOnMissing) {
+    /**
+     * The program.
+     *
+     * @param dropOnMissing what a matched rule with no socket returns
+     * @param testRunCounter where test runs count instead of the matched rule, or -1 to count
+     *     them like traffic. A test run has {@code ingress_ifindex} 0, real traffic never has
+     *     (loopback is 1); reading the field needs Linux 5.17.
+     */
+    public static ProgramSpec spec(boolean dropOnMissing, int testRunCounter) {
         List<Insn> p = new ArrayList<>();
 
         // --- protocol and family → pf in R8 (tcp4 0, tcp6 1, udp4 2, udp6 3); others pass ---
@@ -276,6 +283,13 @@ public final class DispatcherProgram {
 
         // --- a rule matched: R8 = rule, R9 = listener slot ---
         p.add(label("found"));
+        if (testRunCounter >= 0) {
+            // Explaining a decision (PROG_TEST_RUN) must not move the rule's counters.
+            p.add(ldxw(R1, R6, SkLookup.INGRESS_IFINDEX));
+            p.add(jne(R1, 0, "count"));
+            p.add(mov(R8, testRunCounter));
+            p.add(label("count"));
+        }
         p.add(stx(Size.W, R10, INDEX, R8));
         p.addAll(arrayLookup(COUNTERS, "pass"));     // an unknown rule id fails open
         p.add(mov(R7, R0));                          // R7 = this rule's counters on this CPU

@@ -145,6 +145,29 @@ class SteeringKernelTest {
     }
 
     @Test
+    void countersCountRealTrafficExactlyAndExplainDoesNot() {
+        runner().run(context -> {
+            var engine = context.getBean(SksteerLifecycle.class).engine();
+            var rules = engine.dispatcher().rules();
+            var steeredRule = rules.resolve(io.sksteer.bpf.sklookup.Protocol.TCP,
+                    java.net.InetAddress.getByName("127.77.1.2").getAddress(), 22).orElseThrow();
+            var missingRule = rules.resolve(io.sksteer.bpf.sklookup.Protocol.TCP,
+                    java.net.InetAddress.getByName("127.77.6.6").getAddress(), 443).orElseThrow();
+            for (int i = 0; i < 7; i++) {
+                assertThat(tcpLabel(ns, addr("127.77.1.2", 22))).isEqualTo("admin");
+            }
+            engine.listeners().get("web").channel().close().sync();
+            for (int i = 0; i < 3; i++) {
+                assertThat(tcpLine(ns, addr("127.77.6.6", 443))).isEqualTo("refused");
+            }
+            io.sksteer.bpf.sklookup.SkLookupTestRun.run(engine.dispatcher().program(), new io.sksteer.bpf.sklookup.SkLookupContext(
+                    io.sksteer.bpf.sklookup.Protocol.TCP, addr("127.77.1.2", 22), addr("127.0.0.1", 5000)), 100);
+            assertThat(engine.dispatcher().counters(steeredRule)).isEqualTo(new io.sksteer.steering.RuleCounters(7, 7, 0, 0));
+            assertThat(engine.dispatcher().counters(missingRule)).isEqualTo(new io.sksteer.steering.RuleCounters(3, 0, 3, 0));
+        });
+    }
+
+    @Test
     void startAndStopLeaveNoKernelDescriptorOpen() {
         var before = KernelTestExtension.kernelFds();
         runner().run(context -> assertThat(tcpLabel(ns, addr("127.77.1.2", 80))).isEqualTo("admin"));
