@@ -1,0 +1,51 @@
+package io.sksteer.actuate;
+
+import io.sksteer.bpf.LinkInfo;
+import io.sksteer.netty.SteeredListener;
+import io.sksteer.netty.SteeringEngine;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+
+/**
+ * UP while the link is attached, our program runs on the namespace and every listener's socket
+ * is in the SOCKMAP; DOWN naming what is missing. Read from the kernel at each call.
+ */
+public class SksteerHealthIndicator implements HealthIndicator {
+
+    private final Supplier<SteeringEngine> engine;
+
+    public SksteerHealthIndicator(Supplier<SteeringEngine> engine) {
+        this.engine = engine;
+    }
+
+    @Override
+    public Health health() {
+        SteeringEngine e = engine.get();
+        if (e == null) {
+            return Health.down().withDetail("problems", List.of("steering is not running")).build();
+        }
+        List<String> problems = new ArrayList<>();
+        LinkInfo link = e.link().info();
+        if (!link.attached()) {
+            problems.add("link " + link.id() + " is detached (the namespace " + e.config().netns() + " is gone, or it was detached)");
+        } else {
+            List<Integer> ids = e.namespace().skLookupProgramIds();
+            if (!ids.contains(e.dispatcher().program().id())) {
+                problems.add("program " + e.dispatcher().program().id() + " no longer runs on the namespace (runs: " + ids + ")");
+            }
+        }
+        for (SteeredListener l : e.listeners().values()) {
+            if (!l.isOpen()) {
+                problems.add("listener '" + l.name() + "' is closed");
+            } else if (!SteeringInspector.inSockmap(e, l)) {
+                problems.add("listener '" + l.name() + "' socket is not in the SOCKMAP");
+            }
+        }
+        Health.Builder b = problems.isEmpty() ? Health.up() : Health.down().withDetail("problems", problems);
+        return b.withDetail("program", e.dispatcher().program().id()).withDetail("link", link.id())
+                .withDetail("listeners", e.listeners().size()).withDetail("rules", e.dispatcher().rules().size()).build();
+    }
+}

@@ -1,0 +1,143 @@
+package io.sksteer.actuate;
+
+import io.sksteer.bpf.BpfFeatures;
+import io.sksteer.bpf.Capabilities;
+import io.sksteer.bpf.Capability;
+import io.sksteer.bpf.Feature;
+import io.sksteer.bpf.LinkInfo;
+import io.sksteer.bpf.sklookup.Protocol;
+import io.sksteer.bpf.sklookup.SkLookupContext;
+import io.sksteer.bpf.sklookup.SkLookupTestRun;
+import io.sksteer.netty.SteeredListener;
+import io.sksteer.netty.SteeringEngine;
+import io.sksteer.steering.RuleCounters;
+import io.sksteer.steering.SteeringRule;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
+
+/**
+ * Reads the steering state back from the kernel: for the endpoint, the health indicator and
+ * explain. Knows nothing of Spring.
+ */
+public final class SteeringInspector {
+
+    private final Supplier<SteeringEngine> engine;
+
+    /** @param engine the running engine, or {@code null} while stopped */
+    public SteeringInspector(Supplier<SteeringEngine> engine) {
+        this.engine = engine;
+    }
+
+    public SteeringReport report() {
+        SteeringEngine e = engine.get();
+        List<SteeringReport.FeatureReport> features = new ArrayList<>();
+        for (Feature f : BpfFeatures.all()) {
+            Throwable cause = f.unavailabilityCause();
+            features.add(new SteeringReport.FeatureReport(f.name(), f.minimumKernel(), cause == null,
+                    cause == null ? null : cause.getMessage()));
+        }
+        Capabilities caps = Capabilities.current();
+        SteeringReport.CapabilityReport capabilities = new SteeringReport.CapabilityReport(
+                caps.effective().stream().map(Enum::name).sorted().toList(),
+                List.of(Capability.CAP_BPF.name(), Capability.CAP_NET_ADMIN.name()),
+                caps.missingForSteering().stream().map(Enum::name).sorted().toList());
+        if (e == null) {
+            return new SteeringReport(false, null, null, List.of(), List.of(), features, capabilities);
+        }
+        List<Integer> ids = e.namespace().skLookupProgramIds();
+        var program = e.dispatcher().program();
+        SteeringReport.ProgramReport programReport = new SteeringReport.ProgramReport(program.id(), program.name(),
+                program.tag(), ids.indexOf(program.id()) + 1, ids.size(), ids);
+        LinkInfo info = e.link().info();
+        SteeringReport.LinkReport link = new SteeringReport.LinkReport(info.id(), e.config().netns().toString(),
+                info.netnsInode() != 0 ? info.netnsInode() : e.namespace().inode(), info.attached());
+        List<SteeringReport.ListenerReport> listeners = new ArrayList<>();
+        for (SteeredListener l : e.listeners().values()) {
+            listeners.add(new SteeringReport.ListenerReport(l.name(), l.protocol().name().toLowerCase(Locale.ROOT),
+                    String.valueOf(l.channel().localAddress()), l.cookie(), inSockmap(e, l), l.isOpen()));
+        }
+        List<SteeringReport.RuleReport> rules = new ArrayList<>();
+        for (SteeringRule r : e.dispatcher().rules().rules()) {
+            RuleCounters c = e.dispatcher().counters(r);
+            rules.add(new SteeringReport.RuleReport(r.protocol().name().toLowerCase(Locale.ROOT), r.prefix().toString(),
+                    r.ports().toString(), r.listener(), c.lookups(), c.steered(), c.missingSocket(), c.assignErrors()));
+        }
+        return new SteeringReport(true, programReport, link, listeners, rules, features, capabilities);
+    }
+
+    /** Whether the SOCKMAP slot of {@code l} holds {@code l}'s own socket. */
+    public static boolean inSockmap(SteeringEngine e, SteeredListener l) {
+        OptionalLong cookie = e.dispatcher().sockets().cookie(l.slot());
+        return cookie.isPresent() && cookie.getAsLong() == l.cookie();
+    }
+
+    /**
+     * Runs the live program once for a lookup of {@code protocol} to {@code address}:{@code port}.
+     *
+     * @throws IllegalArgumentException for bad parameters, with a message for the caller
+     * @throws IllegalStateException when steering is not running or test runs are unsupported
+     */
+    public ExplainReport explain(String protocol, String address, int port, String remoteAddress, Integer remotePort) {
+        SteeringEngine e = engine.get();
+        if (e == null) {
+            throw new IllegalStateException("steering is not running");
+        }
+        if (!BpfFeatures.skLookupTestRun().isAvailable()) {
+            throw new IllegalStateException("this kernel cannot test-run sk_lookup programs (needs Linux 5.13): "
+                    + BpfFeatures.skLookupTestRun().unavailabilityCause().getMessage());
+        }
+        Protocol proto = switch (protocol == null ? "" : protocol.toLowerCase(Locale.ROOT)) {
+            case "tcp" -> Protocol.TCP;
+            case "udp" -> Protocol.UDP;
+            default -> throw new IllegalArgumentException("protocol must be tcp or udp, not '" + protocol + "'");
+        };
+        InetAddress local = literal(address, "address");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port must be 1 to 65535, not " + port);
+        }
+        InetAddress remote = remoteAddress == null
+                ? literal(local.getAddress().length == 4 ? "127.0.0.1" : "::1", "remoteAddress")
+                : literal(remoteAddress, "remoteAddress");
+        if (remote.getAddress().length != local.getAddress().length) {
+            throw new IllegalArgumentException("address and remoteAddress must be of one family");
+        }
+        int rport = remotePort == null ? 40000 : remotePort;
+        if (rport < 1 || rport > 65535) {
+            throw new IllegalArgumentException("remotePort must be 1 to 65535, not " + rport);
+        }
+        SkLookupTestRun run = SkLookupTestRun.run(e.dispatcher().program(),
+                new SkLookupContext(proto, new InetSocketAddress(local, port), new InetSocketAddress(remote, rport)), 1);
+        String listener = null;
+        if (run.selected().isPresent()) {
+            for (SteeredListener l : e.listeners().values()) {
+                if (l.cookie() == run.cookie()) {
+                    listener = l.name();
+                }
+            }
+        }
+        String rule = e.dispatcher().rules().resolve(proto, local.getAddress(), port).map(SteeringRule::describe).orElse(null);
+        return new ExplainReport(proto.name().toLowerCase(Locale.ROOT), new InetSocketAddress(local, port).toString(),
+                new InetSocketAddress(remote, rport).toString(), run.verdict().name().toLowerCase(Locale.ROOT),
+                run.selected().isPresent(), listener, rule, run.nsPerRun());
+    }
+
+    private static InetAddress literal(String text, String name) {
+        if (text == null || text.isBlank() || !text.matches("[0-9A-Fa-f:.]+")) {
+            throw new IllegalArgumentException(name + " must be an IPv4 or IPv6 address, not '" + text + "'");
+        }
+        try {
+            InetAddress a = InetAddress.getByName(text);
+            if (text.contains(":") && a.getAddress().length == 4) {
+                throw new IllegalArgumentException(name + ": IPv4-mapped addresses are not accepted; write " + a.getHostAddress());
+            }
+            return a;
+        } catch (java.net.UnknownHostException ex) {
+            throw new IllegalArgumentException(name + " must be an IPv4 or IPv6 address, not '" + text + "'");
+        }
+    }
+}

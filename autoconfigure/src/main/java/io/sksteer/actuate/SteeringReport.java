@@ -1,0 +1,80 @@
+package io.sksteer.actuate;
+
+import java.util.List;
+
+/**
+ * What the {@code sksteer} endpoint shows, read back from the kernel.
+ *
+ * @param running whether steering is running
+ * @param program the dispatcher program, or {@code null} when not running
+ * @param link the netns link, or {@code null} when not running
+ * @param listeners the listeners
+ * @param rules the rules in precedence order, with their counters
+ * @param features what the kernel offers
+ * @param capabilities what the process holds and what steering needs
+ */
+public record SteeringReport(boolean running, ProgramReport program, LinkReport link, List<ListenerReport> listeners,
+        List<RuleReport> rules, List<FeatureReport> features, CapabilityReport capabilities) {
+
+    /**
+     * @param id program id ({@code bpftool prog show id N})
+     * @param name program name
+     * @param tag program tag
+     * @param position 1-based place of ours among the sk_lookup programs of the namespace, in run order (0 if absent)
+     * @param programsOnNamespace how many sk_lookup programs the namespace runs
+     * @param programIds their ids in run order
+     */
+    public record ProgramReport(int id, String name, String tag, int position, int programsOnNamespace, List<Integer> programIds) {
+    }
+
+    /**
+     * @param id link id
+     * @param netns the namespace path configured
+     * @param netnsInode the namespace's inode
+     * @param attached whether the link is attached (false once detached or the namespace died)
+     */
+    public record LinkReport(int id, String netns, long netnsInode, boolean attached) {
+    }
+
+    /**
+     * @param name listener name
+     * @param protocol tcp or udp
+     * @param boundAddress where its real socket is bound
+     * @param cookie its socket cookie
+     * @param inSockmap whether the dispatcher's SOCKMAP holds this socket now
+     * @param open whether its channel is open
+     */
+    public record ListenerReport(String name, String protocol, String boundAddress, long cookie, boolean inSockmap, boolean open) {
+    }
+
+    /**
+     * @param protocol tcp or udp
+     * @param prefix destination prefix
+     * @param ports destination ports
+     * @param listener listener name
+     * @param lookups lookups this rule matched
+     * @param steered of them, given to the listener's socket
+     * @param missingSocket of them, with the listener's socket gone
+     * @param assignErrors of them, refused by the kernel's sk_assign
+     */
+    public record RuleReport(String protocol, String prefix, String ports, String listener, long lookups, long steered,
+            long missingSocket, long assignErrors) {
+    }
+
+    /**
+     * @param name the feature
+     * @param minimumKernel first kernel that has it
+     * @param available whether this kernel and these privileges have it
+     * @param reason why not, or {@code null}
+     */
+    public record FeatureReport(String name, String minimumKernel, boolean available, String reason) {
+    }
+
+    /**
+     * @param held the relevant effective capabilities of this process
+     * @param needed what steering needs
+     * @param missing what is missing
+     */
+    public record CapabilityReport(List<String> held, List<String> needed, List<String> missing) {
+    }
+}
