@@ -1,9 +1,10 @@
 package io.sksteer.actuate;
 
-import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import java.util.Map;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.lang.Nullable;
 
 /**
@@ -25,17 +26,29 @@ public class SksteerEndpoint {
         return inspector.report();
     }
 
+    /**
+     * The live program's decision for one lookup; 400 with {@code {"error": "..."}} for bad
+     * parameters, 503 when steering is not running or the kernel cannot test-run programs.
+     */
     @ReadOperation
-    public ExplainReport explain(@Selector String operation, String protocol, String address, int port,
-            @Nullable String remoteAddress, @Nullable Integer remotePort) {
+    public WebEndpointResponse<Object> explain(@Selector String operation, @Nullable String protocol,
+            @Nullable String address, @Nullable Integer port, @Nullable String remoteAddress, @Nullable Integer remotePort) {
         if (!"explain".equals(operation)) {
-            throw new InvalidEndpointRequestException("unknown operation '" + operation + "'; use explain",
-                    "unknown operation; use /actuator/sksteer/explain");
+            return error(WebEndpointResponse.STATUS_NOT_FOUND, "unknown operation '" + operation + "'; use /actuator/sksteer/explain");
+        }
+        if (port == null) {
+            return error(WebEndpointResponse.STATUS_BAD_REQUEST, "parameters: protocol (tcp|udp), address, port; optional remoteAddress, remotePort");
         }
         try {
-            return inspector.explain(protocol, address, port, remoteAddress, remotePort);
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new InvalidEndpointRequestException(e.getMessage(), e.getMessage());
+            return new WebEndpointResponse<>(inspector.explain(protocol, address, port, remoteAddress, remotePort));
+        } catch (IllegalArgumentException e) {
+            return error(WebEndpointResponse.STATUS_BAD_REQUEST, e.getMessage());
+        } catch (IllegalStateException e) {
+            return error(WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE, e.getMessage());
         }
+    }
+
+    private static WebEndpointResponse<Object> error(int status, String message) {
+        return new WebEndpointResponse<>(Map.of("error", message), status);
     }
 }

@@ -33,13 +33,17 @@ public class SksteerMetrics implements MeterBinder, SmartLifecycle {
     @Override
     public void bindTo(MeterRegistry registry) {
         registries.add(registry);
-        register(registry);
+        Gauge.builder("sksteer.rules", engine, e -> e.get() == null ? 0 : e.get().dispatcher().rules().size())
+                .description("Steering rules in force").register(registry);
+        Gauge.builder("sksteer.listeners", engine, e -> e.get() == null ? 0 : e.get().listeners().size())
+                .description("Steered listeners").register(registry);
+        registerRules(registry);
     }
 
     @Override
     public void start() {
         running = true;
-        registries.forEach(this::register);
+        registries.forEach(this::registerRules);
     }
 
     @Override
@@ -58,11 +62,7 @@ public class SksteerMetrics implements MeterBinder, SmartLifecycle {
         return SksteerLifecycle.PHASE + 1;
     }
 
-    private void register(MeterRegistry registry) {
-        Gauge.builder("sksteer.rules", engine, e -> e.get() == null ? 0 : e.get().dispatcher().rules().size())
-                .description("Steering rules in force").register(registry);
-        Gauge.builder("sksteer.listeners", engine, e -> e.get() == null ? 0 : e.get().listeners().size())
-                .description("Steered listeners").register(registry);
+    private void registerRules(MeterRegistry registry) {
         SteeringEngine e = engine.get();
         if (e == null) {
             return;

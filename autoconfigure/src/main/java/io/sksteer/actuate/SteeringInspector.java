@@ -59,7 +59,7 @@ public final class SteeringInspector {
         List<SteeringReport.ListenerReport> listeners = new ArrayList<>();
         for (SteeredListener l : e.listeners().values()) {
             listeners.add(new SteeringReport.ListenerReport(l.name(), l.protocol().name().toLowerCase(Locale.ROOT),
-                    String.valueOf(l.channel().localAddress()), l.cookie(), inSockmap(e, l), l.isOpen()));
+                    text((InetSocketAddress) l.channel().localAddress()), l.cookie(), inSockmap(e, l), l.isOpen()));
         }
         List<SteeringReport.RuleReport> rules = new ArrayList<>();
         for (SteeringRule r : e.dispatcher().rules().rules()) {
@@ -121,9 +121,15 @@ public final class SteeringInspector {
             }
         }
         String rule = e.dispatcher().rules().resolve(proto, local.getAddress(), port).map(SteeringRule::describe).orElse(null);
-        return new ExplainReport(proto.name().toLowerCase(Locale.ROOT), new InetSocketAddress(local, port).toString(),
-                new InetSocketAddress(remote, rport).toString(), run.verdict().name().toLowerCase(Locale.ROOT),
+        return new ExplainReport(proto.name().toLowerCase(Locale.ROOT), text(new InetSocketAddress(local, port)),
+                text(new InetSocketAddress(remote, rport)), run.verdict().name().toLowerCase(Locale.ROOT),
                 run.selected().isPresent(), listener, rule, run.nsPerRun());
+    }
+
+    /** {@code 127.77.1.2:8123} or {@code [2001:db8::1]:443}. */
+    static String text(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     private static InetAddress literal(String text, String name) {

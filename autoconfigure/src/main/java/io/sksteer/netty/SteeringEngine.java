@@ -126,8 +126,9 @@ public final class SteeringEngine implements AutoCloseable {
             }
             // 3. Attach, last.
             NetnsLink link = NetnsLink.attach(dispatcher.program(), ns);
-            LOG.log(System.Logger.Level.INFO, "sksteer: program {0} attached to {1} (link {2}), {3} rules over {4} listeners",
-                    dispatcher.program().id(), config.netns(), link.id(), config.rules().size(), bound.size());
+            LOG.log(System.Logger.Level.INFO, "sksteer: program " + dispatcher.program().id() + " attached to "
+                    + config.netns() + " (link " + link.id() + "), " + config.rules().size() + " rules over "
+                    + bound.size() + " listeners");
             return new SteeringEngine(config, ns, group, bound, dispatcher, link);
         } catch (RuntimeException | Error e) {
             closeAll(made, e);
