@@ -161,10 +161,11 @@ public final class SteeringEngine implements AutoCloseable {
             Bootstrap b = new Bootstrap().group(group)
                     .channelFactory(() -> ns.call(() -> new EpollDatagramChannel(family)))
                     .option(EpollChannelOption.SO_REUSEPORT, spec.reusePort())
-                    .option(EpollChannelOption.IP_RECVORIGDSTADDR, true)
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) throws Exception {
+                            // First: original destinations in, replies out from them (see UdpSteering).
+                            ch.pipeline().addLast(UdpSteering.handler(ns));
                             handler.initChannel(ch);
                         }
                     });

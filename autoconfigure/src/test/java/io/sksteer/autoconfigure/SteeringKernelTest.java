@@ -54,10 +54,14 @@ class SteeringKernelTest {
                         "sksteer.listeners.admin.rules[0].prefixes=127.77.1.2",
                         "sksteer.listeners.admin.rules[0].ports=all",
                         "sksteer.listeners.admin.rules[1].prefixes=127.77.1.3",
-                        "sksteer.listeners.admin.rules[1].ports=9000")
+                        "sksteer.listeners.admin.rules[1].ports=9000",
+                        "sksteer.listeners.dns.protocol=udp",
+                        "sksteer.listeners.dns.rules[0].prefixes=127.77.0.0/16,2001:db8::/64",
+                        "sksteer.listeners.dns.rules[0].ports=53,5353")
                 .withBean("web", ListenerHandler.class, () -> LabelledListeners.tcp("web"))
                 .withBean("api", ListenerHandler.class, () -> LabelledListeners.tcp("api"))
-                .withBean("admin", ListenerHandler.class, () -> LabelledListeners.tcp("admin"));
+                .withBean("admin", ListenerHandler.class, () -> LabelledListeners.tcp("admin"))
+                .withBean("dns", ListenerHandler.class, () -> LabelledListeners.udp("dns"));
     }
 
     @Test
@@ -100,6 +104,32 @@ class SteeringKernelTest {
         runner().run(context -> {
             assertThat(tcpLine(ns, addr("2001:db8::5", 443))).startsWith("web [2001:db8:0:0:0:0:0:5]:443");
             assertThat(tcpLine(ns, addr("2001:db8::5", 444))).isEqualTo("refused");
+        });
+    }
+
+    @Test
+    void udpRepliesReachAConnectedClientFromTheOriginalDestination() {
+        runner().run(context -> {
+            assertThat(udpExchange(addr("127.77.4.4", 53), "q1")).isEqualTo("dns 127.77.4.4:53 q1");
+            assertThat(udpExchange(addr("127.77.4.5", 5353), "q2")).isEqualTo("dns 127.77.4.5:5353 q2");
+            assertThat(udpExchange(addr("2001:db8::53", 53), "q3")).isEqualTo("dns [2001:db8:0:0:0:0:0:53]:53 q3");
+            assertThat(TestSockets.udpRefused(ns, addr("127.77.4.4", 54))).as("port outside the rule").isTrue();
+        });
+    }
+
+    /** Sends from a connected UDP socket, which accepts only datagrams from {@code target}. */
+    private static String udpExchange(java.net.InetSocketAddress target, String payload) {
+        return ns.call(() -> {
+            try (var client = java.nio.channels.DatagramChannel.open(
+                    target.getAddress() instanceof java.net.Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET)) {
+                client.connect(target);
+                client.write(java.nio.ByteBuffer.wrap(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                client.socket().setSoTimeout(TestSockets.TIMEOUT_MS);
+                var p = new java.net.DatagramPacket(new byte[512], 512);
+                client.socket().receive(p);
+                assertThat(p.getSocketAddress()).as("reply source").isEqualTo(target);
+                return new String(p.getData(), 0, p.getLength(), java.nio.charset.StandardCharsets.UTF_8);
+            }
         });
     }
 

@@ -2,15 +2,17 @@ package io.sksteer.bpf.internal;
 
 /** System call numbers of the architectures sksteer supports (64-bit, little-endian). */
 enum Arch {
-    X86_64(321, 324),
-    AARCH64(280, 283);
+    X86_64(321, 324, 72),
+    AARCH64(280, 283, 25);
 
     final long bpf;
     final long membarrier;
+    final long fcntl;
 
-    Arch(long bpf, long membarrier) {
+    Arch(long bpf, long membarrier, long fcntl) {
         this.bpf = bpf;
         this.membarrier = membarrier;
+        this.fcntl = fcntl;
     }
 
     static final Arch CURRENT = detect(System.getProperty("os.arch"));

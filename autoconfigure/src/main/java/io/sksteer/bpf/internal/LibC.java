@@ -41,4 +41,7 @@ final class LibC {
     static native int listen(int fd, int backlog) throws LastErrorException;
 
     static native int getsockname(int fd, long address, long length) throws LastErrorException;
+
+    /** {@code ssize_t recvmsg(int, struct msghdr *, int)}: ssize_t is a long on LP64. */
+    static native long recvmsg(int fd, long msghdr, int flags) throws LastErrorException;
 }

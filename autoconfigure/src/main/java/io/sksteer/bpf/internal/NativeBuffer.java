@@ -73,6 +73,11 @@ public final class NativeBuffer {
         return memory.getLong(offset);
     }
 
+    /** Copies {@code length} bytes at {@code offset} into {@code target[targetOffset...]}. */
+    public void read(long offset, byte[] target, int targetOffset, int length) {
+        memory.read(offset, target, targetOffset, length);
+    }
+
     public byte[] getBytes(long offset, int length) {
         return memory.getByteArray(offset, length);
     }

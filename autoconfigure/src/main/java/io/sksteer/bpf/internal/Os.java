@@ -21,6 +21,7 @@ public final class Os {
     private static final int SOL_IPV6 = 41;
     private static final int IPV6_V6ONLY = 26;
     private static final int MEMBARRIER_CMD_GLOBAL = 1;
+    private static final int F_DUPFD_CLOEXEC = 1030;
 
     private Os() {
     }
@@ -113,6 +114,31 @@ public final class Os {
     /** {@code IPV6_V6ONLY} of an AF_INET6 socket. */
     public static boolean v6Only(int socketFd) {
         return intSockopt(socketFd, SOL_IPV6, IPV6_V6ONLY, "read IPV6_V6ONLY") != 0;
+    }
+
+    /** Sets an int-valued socket option. */
+    public static void setIntSockopt(int socketFd, int level, int name, int value, String operation) {
+        NativeBuffer v = NativeBuffer.allocate(4).putInt(0, value);
+        try {
+            LibC.setsockopt(socketFd, level, name, v.address(), 4);
+        } catch (LastErrorException e) {
+            throw new BpfException(operation + " on fd " + socketFd, e.getErrorCode(),
+                    e.getErrorCode() == Errno.ENOPROTOOPT.number() ? "this socket or kernel does not know the option" : null);
+        }
+    }
+
+    /**
+     * A second descriptor for the same open socket ({@code fcntl(F_DUPFD_CLOEXEC)}), owned by the
+     * returned {@link Fd}. The socket lives until every descriptor of it is closed. (fcntl is
+     * variadic in libc, so it is called through {@code syscall}, like bpf.)
+     */
+    public static Fd duplicate(int fd, String description) {
+        try {
+            return Fd.adopt((int) LibC.syscall(Arch.require().fcntl, fd, F_DUPFD_CLOEXEC, 0), description);
+        } catch (LastErrorException e) {
+            throw new BpfException("duplicate fd " + fd + " (" + description + ")", e.getErrorCode(),
+                    e.getErrorCode() == Errno.EMFILE.number() ? "too many open files" : null);
+        }
     }
 
     private static long longSockopt(int fd, int level, int name, String operation) {
