@@ -11,8 +11,10 @@ class BpfFailureAnalyzer extends AbstractFailureAnalyzer<BpfException> {
 
     static final String GRANT = "Run as root, or grant CAP_BPF and CAP_NET_ADMIN:\n"
             + "    systemd:    AmbientCapabilities=CAP_BPF CAP_NET_ADMIN (and CapabilityBoundingSet= including them)\n"
-            + "    Kubernetes: securityContext.capabilities.add: [\"BPF\", \"NET_ADMIN\"] (CAP_SYS_ADMIN on kernels before 5.8)\n"
-            + "    by hand:    sudo setpriv --inh-caps=+bpf,+net_admin --ambient-caps=+bpf,+net_admin java -jar app.jar";
+            + "    Kubernetes: securityContext.capabilities.add: [\"BPF\", \"NET_ADMIN\"] (see docs/capabilities.md)\n"
+            + "    by hand:    sudo setpriv --reuid=USER --regid=GROUP --init-groups --inh-caps=+bpf,+net_admin \\\n"
+            + "                     --ambient-caps=+bpf,+net_admin java -jar app.jar\n"
+            + "(sksteer.netns naming another namespace also needs CAP_SYS_ADMIN, to create the sockets there.)";
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, BpfException cause) {

@@ -45,8 +45,10 @@ public final class Feature {
     public void ensureAvailable() {
         Throwable cause = unavailabilityCause();
         if (cause != null) {
-            throw new BpfException(name, cause instanceof BpfException b ? b.errno() : 0,
-                    "not available (needs Linux " + minimumKernel + "): " + cause.getMessage(), cause);
+            int errno = cause instanceof BpfException b ? b.errno() : 0;
+            boolean refused = errno == Errno.EPERM.number() || errno == Errno.EACCES.number();
+            throw new BpfException(name, errno, (refused ? "not permitted: " : "not available (needs Linux " + minimumKernel + "): ")
+                    + cause.getMessage(), cause);
         }
     }
 

@@ -5,8 +5,8 @@ import static io.sksteer.bpf.Asm.and;
 import static io.sksteer.bpf.Asm.call;
 import static io.sksteer.bpf.Asm.ja;
 import static io.sksteer.bpf.Asm.jeq;
-import static io.sksteer.bpf.Asm.jge;
 import static io.sksteer.bpf.Asm.jgt;
+import static io.sksteer.bpf.Asm.jle;
 import static io.sksteer.bpf.Asm.jlt;
 import static io.sksteer.bpf.Asm.jne;
 import static io.sksteer.bpf.Asm.jump32;
@@ -17,6 +17,7 @@ import static io.sksteer.bpf.Asm.ldxh;
 import static io.sksteer.bpf.Asm.ldxw;
 import static io.sksteer.bpf.Asm.lsh;
 import static io.sksteer.bpf.Asm.mov;
+import static io.sksteer.bpf.Asm.mul;
 import static io.sksteer.bpf.Asm.or;
 import static io.sksteer.bpf.Asm.rsh;
 import static io.sksteer.bpf.Asm.st;
@@ -83,9 +84,6 @@ public final class DispatcherProgram {
     private static final int SINGLES = -16;      // u32: this port is named singly somewhere
     private static final int INDEX = -20;        // u32 key for ARRAY lookups
     private static final int KEY = -48;          // 24-byte entries key: word0, port, address[16]
-    // The length index is spilled as 8 bytes: the verifier tracks the value of full-width spills
-    // only, and must know it to see that the loop over lengths ends.
-    private static final int OUTER = -80;        // u64 saved length index
     private static final int BASE = -56;         // u32 first lengths index of (generation, pf)
     private static final int ALL_RULE = -60;     // u32 the summary's 'all' rule
     private static final int ALL_SLOT = -64;     // u32 and its slot
@@ -166,119 +164,23 @@ public final class DispatcherProgram {
         p.add(stx(Size.W, R10, GEN, R1));
         p.add(lsh(R1, 2));
         p.add(add(R1, R8));
-        p.add(lsh(R1, 6));                           // (generation * 4 + pf) * 64
+        p.add(mul(R1, DispatchTables.MAX_LENGTHS));  // (generation * 4 + pf) * MAX_LENGTHS
         p.add(stx(Size.W, R10, BASE, R1));
 
         // --- for each prefix length present, longest first ---
-        // Every path reaches the loop head with the same stack shape (scalars only, no spilled
-        // pointers), so the verifier prunes revisits instead of walking every path combination.
+        // Unrolled at generation time: no loop for the verifier to bound, and every path is short
+        // enough for programs loaded with CAP_BPF alone, where the verifier also walks speculative
+        // branches. Every path reaches each slot with the same stack shape (scalars only), so
+        // the verifier prunes instead of walking every combination.
         for (int off = KEY; off < KEY + DispatchTables.KEY_SIZE; off += 4) {
             p.add(st(Size.W, R10, off, 0));
         }
         for (int off : new int[] {ALL_RULE, ALL_SLOT, RANGE_FIRST, RANGE_COUNT}) {
             p.add(st(Size.W, R10, off, 0));
         }
-        p.add(st(Size.DW, R10, OUTER, 0));
-        p.add(mov(R9, 0));
-        p.add(label("length"));
-        p.add(ldxw(R1, R10, BASE));
-        p.add(add(R1, R9));
-        p.add(stx(Size.W, R10, INDEX, R1));
-        p.addAll(arrayLookup(LENGTHS, "pass"));
-        p.add(ldxw(R1, R0, 0));                      // length + 1, or 0 at the end
-        p.add(jeq(R1, 0, "pass"));
-        p.add(ldxw(R2, R0, 4));                      // its class
-        p.add(ldxdw(R3, R10, MASK));
-        p.add(rsh(R3, R2));
-        p.add(and(R3, 1));
-        p.add(jeq(R3, 0, "next_length"));            // no entry of this length in the bucket
-        // key word 0: generation | pf << 8 | length << 16 (kind 0: single port)
-        p.add(sub(R1, 1));
-        p.add(lsh(R1, 16));
-        p.add(mov(R2, R8));
-        p.add(lsh(R2, 8));
-        p.add(or(R1, R2));
-        p.add(ldxw(R2, R10, GEN));
-        p.add(or(R1, R2));
-        p.add(stx(Size.W, R10, KEY, R1));
-        // key address: the destination masked to this length
-        p.add(mov(R1, R8));
-        p.add(and(R1, 1));
-        p.add(jne(R1, 0, "key_v6"));
-        p.add(ldxw(R1, R6, LOCAL_IP4));
-        p.add(ldxw(R2, R0, 8));
-        p.add(and(R1, R2));
-        p.add(stx(Size.W, R10, KEY + 8, R1));
-        p.add(st(Size.W, R10, KEY + 12, 0));
-        p.add(st(Size.W, R10, KEY + 16, 0));
-        p.add(st(Size.W, R10, KEY + 20, 0));
-        p.add(ja("key_done"));
-        p.add(label("key_v6"));
-        for (int w = 0; w < 4; w++) {
-            p.add(ldxw(R1, R6, LOCAL_IP6 + 4 * w));
-            p.add(ldxw(R2, R0, 8 + 4 * w));
-            p.add(and(R1, R2));
-            p.add(stx(Size.W, R10, KEY + 8 + 4 * w, R1));
+        for (int k = 0; k < DispatchTables.MAX_LENGTHS; k++) {
+            lengthSlot(p, k);
         }
-        p.add(label("key_done"));
-
-        // single port: only probed when some rule names this port singly
-        p.add(ldxw(R1, R10, SINGLES));
-        p.add(jeq(R1, 0, "summary"));
-        p.add(stx(Size.W, R10, KEY + 4, R7));
-        p.addAll(hashLookup());
-        p.add(jeq(R0, 0, "summary"));
-        p.add(ldxw(R8, R0, 0));                      // rule
-        p.add(ldxw(R9, R0, 4));                      // slot
-        p.add(ja("found"));
-
-        // summary: the entry's ranges, then its 'all' rule
-        p.add(label("summary"));
-        p.add(ldxw(R1, R10, KEY));
-        p.add(or(R1, DispatchTables.KIND_SUMMARY << 24));
-        p.add(stx(Size.W, R10, KEY, R1));
-        p.add(st(Size.W, R10, KEY + 4, 0));
-        p.addAll(hashLookup());
-        p.add(jeq(R0, 0, "next_length"));
-        p.add(ldxw(R1, R0, 0));
-        p.add(stx(Size.W, R10, ALL_RULE, R1));
-        p.add(ldxw(R1, R0, 4));
-        p.add(stx(Size.W, R10, ALL_SLOT, R1));
-        p.add(ldxw(R1, R0, 8));
-        p.add(stx(Size.W, R10, RANGE_COUNT, R1));
-        p.add(ldxw(R1, R0, 12));
-        p.add(stx(Size.W, R10, RANGE_FIRST, R1));
-        p.add(stx(Size.DW, R10, OUTER, R9));
-        p.add(mov(R9, 0));
-        p.add(label("range"));
-        p.add(jge(R9, DispatchTables.MAX_RANGES_PER_ENTRY, "ranges_done"));
-        p.add(ldxw(R1, R10, RANGE_COUNT));
-        p.add(jge(R9, R1, "ranges_done"));
-        p.add(ldxw(R1, R10, RANGE_FIRST));
-        p.add(add(R1, R9));
-        p.add(stx(Size.W, R10, INDEX, R1));
-        p.addAll(arrayLookup(RANGES, "ranges_done"));
-        p.add(ldxw(R1, R0, 0));
-        p.add(jgt(R1, R7, "next_range"));            // first > port
-        p.add(ldxw(R1, R0, 4));
-        p.add(jlt(R1, R7, "next_range"));            // last < port
-        p.add(ldxw(R8, R0, 8));
-        p.add(ldxw(R9, R0, 12));
-        p.add(ja("found"));
-        p.add(label("next_range"));
-        p.add(add(R9, 1));
-        p.add(ja("range"));
-        p.add(label("ranges_done"));
-        p.add(ldxw(R1, R10, ALL_RULE));
-        p.add(ldxdw(R9, R10, OUTER));
-        p.add(jump32(JumpOp.JEQ, R1, DispatchTables.NO_RULE, "next_length"));
-        p.add(mov(R8, R1));
-        p.add(ldxw(R9, R10, ALL_SLOT));
-        p.add(ja("found"));
-
-        p.add(label("next_length"));
-        p.add(add(R9, 1));
-        p.add(jlt(R9, DispatchTables.MAX_LENGTHS, "length"));
         p.add(ja("pass"));
 
         // --- a rule matched: R8 = rule, R9 = listener slot ---
@@ -318,6 +220,100 @@ public final class DispatcherProgram {
         p.addAll(SkLookup.verdict(dropOnMissing ? Verdict.DROP : Verdict.PASS));
         p.add(label("pass"));
         return SkLookupProgram.builder(NAME).ctx(R6).body(p).defaultAction(Verdict.PASS).build();
+    }
+
+    /** One prefix length: the {@code k}-th of the generation's list for pf. */
+    private static void lengthSlot(List<Insn> p, int k) {
+        String next = "next_length_" + k;
+        p.add(ldxw(R1, R10, BASE));
+        p.add(add(R1, k));
+        p.add(stx(Size.W, R10, INDEX, R1));
+        p.addAll(arrayLookup(LENGTHS, "pass"));
+        p.add(ldxw(R1, R0, 0));                      // length + 1, or 0 at the end of the list
+        p.add(jeq(R1, 0, "pass"));
+        p.add(ldxw(R2, R0, 4));                      // its class
+        p.add(ldxdw(R3, R10, MASK));
+        p.add(rsh(R3, R2));
+        p.add(and(R3, 1));
+        p.add(jeq(R3, 0, next));                     // no entry of this length in the bucket
+        // key word 0: generation | pf << 8 | length << 16 (kind 0: single port)
+        p.add(sub(R1, 1));
+        p.add(lsh(R1, 16));
+        p.add(mov(R2, R8));
+        p.add(lsh(R2, 8));
+        p.add(or(R1, R2));
+        p.add(ldxw(R2, R10, GEN));
+        p.add(or(R1, R2));
+        p.add(stx(Size.W, R10, KEY, R1));
+        // key address: the destination masked to this length
+        p.add(mov(R1, R8));
+        p.add(and(R1, 1));
+        p.add(jne(R1, 0, "key_v6_" + k));
+        p.add(ldxw(R1, R6, LOCAL_IP4));
+        p.add(ldxw(R2, R0, 8));
+        p.add(and(R1, R2));
+        p.add(stx(Size.W, R10, KEY + 8, R1));
+        p.add(ja("key_done_" + k));
+        p.add(label("key_v6_" + k));
+        for (int w = 0; w < 4; w++) {
+            p.add(ldxw(R1, R6, LOCAL_IP6 + 4 * w));
+            p.add(ldxw(R2, R0, 8 + 4 * w));
+            p.add(and(R1, R2));
+            p.add(stx(Size.W, R10, KEY + 8 + 4 * w, R1));
+        }
+        p.add(label("key_done_" + k));
+
+        // single port: only probed when some rule names this port singly
+        p.add(ldxw(R1, R10, SINGLES));
+        p.add(jeq(R1, 0, "summary_" + k));
+        p.add(stx(Size.W, R10, KEY + 4, R7));
+        p.addAll(hashLookup());
+        p.add(jeq(R0, 0, "summary_" + k));
+        p.add(ldxw(R8, R0, 0));                      // rule
+        p.add(ldxw(R9, R0, 4));                      // slot
+        p.add(ja("found"));
+
+        // summary: the entry's ranges, then its 'all' rule
+        p.add(label("summary_" + k));
+        p.add(ldxw(R1, R10, KEY));
+        p.add(or(R1, DispatchTables.KIND_SUMMARY << 24));
+        p.add(stx(Size.W, R10, KEY, R1));
+        p.add(st(Size.W, R10, KEY + 4, 0));
+        p.addAll(hashLookup());
+        p.add(jeq(R0, 0, next));
+        p.add(ldxw(R1, R0, 0));
+        p.add(stx(Size.W, R10, ALL_RULE, R1));
+        p.add(ldxw(R1, R0, 4));
+        p.add(stx(Size.W, R10, ALL_SLOT, R1));
+        p.add(ldxw(R1, R0, 8));
+        p.add(stx(Size.W, R10, RANGE_COUNT, R1));
+        p.add(ldxw(R1, R0, 12));
+        p.add(stx(Size.W, R10, RANGE_FIRST, R1));
+        String rangesDone = "ranges_done_" + k;
+        for (int j = 0; j < DispatchTables.MAX_RANGES_PER_ENTRY; j++) {
+            String skip = "range_skip_" + k + "_" + j;
+            p.add(ldxw(R1, R10, RANGE_COUNT));
+            p.add(jle(R1, j, rangesDone));           // count <= j: no more ranges
+            p.add(ldxw(R1, R10, RANGE_FIRST));
+            p.add(add(R1, j));
+            p.add(stx(Size.W, R10, INDEX, R1));
+            p.addAll(arrayLookup(RANGES, rangesDone));
+            p.add(ldxw(R1, R0, 0));
+            p.add(jgt(R1, R7, skip));                // first > port
+            p.add(ldxw(R1, R0, 4));
+            p.add(jlt(R1, R7, skip));                // last < port
+            p.add(ldxw(R8, R0, 8));
+            p.add(ldxw(R9, R0, 12));
+            p.add(ja("found"));
+            p.add(label(skip));
+        }
+        p.add(label(rangesDone));
+        p.add(ldxw(R1, R10, ALL_RULE));
+        p.add(jump32(JumpOp.JEQ, R1, DispatchTables.NO_RULE, next));
+        p.add(mov(R8, R1));
+        p.add(ldxw(R9, R10, ALL_SLOT));
+        p.add(ja("found"));
+        p.add(label(next));
     }
 
     /** {@code R0 = &map[*(u32 *)(R10 + INDEX)]}, or jump to {@code onNull}. Clobbers R1–R5. */

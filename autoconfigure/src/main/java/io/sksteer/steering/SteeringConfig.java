@@ -118,11 +118,11 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
                         Prefix net = Prefix.parse(prefixes.get(p), prefixPath);
                         if (net.isIpv4() && !spec.acceptsIpv4()) {
                             throw new InvalidRuleException(prefixPath, prefixes.get(p), "listener '" + name
-                                    + "' binds the IPv6-only address " + bind + "; IPv4 traffic cannot reach it (bind [::ffff:127.0.0.1]:0 to serve both)");
+                                    + "' binds the IPv6-only address " + bind + "; IPv4 traffic cannot reach it (leave bind unset: the default socket serves both)");
                         }
                         if (!net.isIpv4() && !spec.acceptsIpv6()) {
                             throw new InvalidRuleException(prefixPath, prefixes.get(p), "listener '" + name
-                                    + "' binds the IPv4 address " + bind + "; IPv6 traffic cannot reach it (bind [::ffff:127.0.0.1]:0 to serve both)");
+                                    + "' binds the IPv4 address " + bind + "; IPv6 traffic cannot reach it (leave bind unset: the default socket serves both)");
                         }
                         for (int q = 0; q < ports.size(); q++) {
                             PortSpec portSpec = PortSpec.parse(ports.get(q), rulePath + ".ports[" + q + "]");
@@ -132,6 +132,9 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
                 }
             }
             RuleSet set = RuleSet.of(rules);
+            // The dispatcher's own limits (prefix lengths, ranges per prefix), checked now so that
+            // nothing is bound or created for a configuration that cannot run.
+            DispatchTables.compute(set, r -> 0, l -> 0, Integer.MAX_VALUE);
             if (set.size() > maxRules) {
                 throw new InvalidRuleException(prefix + ".max-rules", Integer.toString(maxRules), "the listeners define "
                         + set.size() + " rules (prefixes × ports); raise " + prefix + ".max-rules");

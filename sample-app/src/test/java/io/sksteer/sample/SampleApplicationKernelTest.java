@@ -1,0 +1,193 @@
+package io.sksteer.sample;
+
+import static io.sksteer.testkit.TestSockets.addr;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sksteer.autoconfigure.SksteerLifecycle;
+import io.sksteer.bpf.BpfProgram;
+import io.sksteer.bpf.NetnsLink;
+import io.sksteer.bpf.sklookup.SkLookupProgram;
+import io.sksteer.testkit.Awaits;
+import io.sksteer.testkit.KernelTest;
+import io.sksteer.testkit.LabelledListeners;
+import io.sksteer.testkit.TestNetns;
+import io.sksteer.testkit.TestSockets;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The sample application on its default configuration, steering inside a namespace of the test's
+ * own, with its actuator over real HTTP (the web server stays on the test JVM's loopback).
+ */
+@KernelTest
+class SampleApplicationKernelTest {
+
+    private static TestNetns ns;
+    private ConfigurableApplicationContext app;
+    private HttpClient http;
+    private int port;
+
+    @BeforeAll
+    static void namespace() {
+        ns = TestNetns.create();
+    }
+
+    @AfterAll
+    static void closeNamespace() {
+        ns.close();
+    }
+
+    @BeforeEach
+    void start() {
+        app = SpringApplication.run(SampleApplication.class, "--sksteer.netns=" + ns.path(), "--server.port=0");
+        port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
+        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    }
+
+    @AfterEach
+    void stop() {
+        app.close();
+        assertThat(ns.namespace().skLookupProgramIds()).as("nothing attached after the app stopped").isEmpty();
+    }
+
+    @Test
+    void theReadmeCurlLineAnswersWithTheDialledAddress() {
+        assertThat(httpGetInNamespace(addr("127.77.1.2", 8123))).startsWith("listener=web local=127.77.1.2:8123 remote=127.0.0.1:");
+        assertThat(httpGetInNamespace(addr("127.77.200.1", 80))).startsWith("listener=web local=127.77.200.1:80 ");
+    }
+
+    @Test
+    void theEchoListenerRepliesFromTheOriginalDestination() throws Exception {
+        InetSocketAddress target = addr("127.77.9.9", 5353);
+        String reply = ns.call(() -> {
+            try (DatagramChannel client = DatagramChannel.open().connect(target)) {
+                client.write(ByteBuffer.wrap("ping".getBytes(StandardCharsets.UTF_8)));
+                client.socket().setSoTimeout(TestSockets.TIMEOUT_MS);
+                var p = new java.net.DatagramPacket(new byte[64], 64);
+                client.socket().receive(p);
+                assertThat(p.getSocketAddress()).isEqualTo(target);
+                return new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8);
+            }
+        });
+        assertThat(reply).isEqualTo("ping");
+    }
+
+    @Test
+    void theEndpointCountsSteeredAndMissingExactly() throws Exception {
+        int steered = 6;
+        int missing = 4;
+        for (int i = 0; i < steered; i++) {
+            assertThat(httpGetInNamespace(addr("127.77.1.2", 8123))).startsWith("listener=web");
+        }
+        app.getBean(SksteerLifecycle.class).engine().listeners().get("web").channel().close().sync();
+        for (int i = 0; i < missing; i++) {
+            assertThat(LabelledListeners.tcpLine(ns, addr("127.77.1.2", 80))).isEqualTo("refused");
+        }
+        JsonNode report = json(get("/actuator/sksteer"));
+        JsonNode range = rule(report, "8000-8999");
+        assertThat(range.get("steered").asLong()).isEqualTo(steered);
+        assertThat(range.get("missingSocket").asLong()).isZero();
+        JsonNode eighty = rule(report, "80");
+        assertThat(eighty.get("missingSocket").asLong()).isEqualTo(missing);
+        assertThat(eighty.get("steered").asLong()).isZero();
+    }
+
+    @Test
+    void healthTurnsDownWithinASecondOfTheListenerClosingAndNamesIt() throws Exception {
+        assertThat(get("/actuator/health").statusCode()).isEqualTo(200);
+        app.getBean(SksteerLifecycle.class).engine().listeners().get("web").channel().close().sync();
+        HttpResponse<String> down = Awaits.until(() -> get("/actuator/health"), r -> r.statusCode() == 503, Duration.ofSeconds(1));
+        assertThat(down.statusCode()).isEqualTo(503);
+        assertThat(down.body()).contains("listener 'web' is closed");
+    }
+
+    @Test
+    void aSecondProgramOnTheNamespaceShowsUpInTheEndpoint() throws Exception {
+        try (BpfProgram foreign = BpfProgram.load(SkLookupProgram.builder("foreign").build(), List.of());
+                NetnsLink link = NetnsLink.attach(foreign, ns.namespace())) {
+            JsonNode program = json(get("/actuator/sksteer")).get("program");
+            assertThat(program.get("programsOnNamespace").asInt()).isEqualTo(2);
+            assertThat(program.get("position").asInt()).isEqualTo(1);
+            assertThat(program.get("programIds").get(1).asInt()).isEqualTo(foreign.id());
+        }
+    }
+
+    @Test
+    void explainOverHttpAnswersAndRejectsBadParametersWithA400() throws Exception {
+        JsonNode hit = json(get("/actuator/sksteer/explain?protocol=tcp&address=127.77.1.2&port=8123"));
+        assertThat(hit.get("listener").asText()).isEqualTo("web");
+        assertThat(hit.get("rule").asText()).isEqualTo("tcp 127.77.0.0/16 port 8000-8999 -> web");
+        JsonNode miss = json(get("/actuator/sksteer/explain?protocol=udp&address=127.77.1.2&port=5354"));
+        assertThat(miss.get("steered").asBoolean()).isFalse();
+        HttpResponse<String> bad = get("/actuator/sksteer/explain?protocol=tcp&address=not-an-ip&port=80");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("address must be an IPv4 or IPv6 address");
+    }
+
+    @Test
+    void metricsAreVisibleOverHttp() throws Exception {
+        httpGetInNamespace(addr("127.77.3.3", 443));
+        JsonNode m = json(get("/actuator/metrics/sksteer.lookups?tag=outcome:steered&tag=listener:web"));
+        assertThat(m.get("measurements").get(0).get("value").asDouble()).isEqualTo(1.0);
+    }
+
+    private static JsonNode rule(JsonNode report, String ports) {
+        for (JsonNode r : report.get("rules")) {
+            if (r.get("protocol").asText().equals("tcp") && r.get("ports").asText().equals(ports)) {
+                return r;
+            }
+        }
+        throw new AssertionError("no tcp rule with ports " + ports + " in " + report);
+    }
+
+    private HttpResponse<String> get(String path) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError("GET " + path + ": " + e, e);
+        }
+    }
+
+    private static JsonNode json(HttpResponse<String> r) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return JsonMapper.builder().build().readTree(r.body());
+    }
+
+    /** An HTTP/1.0 GET / from inside the namespace; returns the body's first line. */
+    private static String httpGetInNamespace(InetSocketAddress target) {
+        return ns.call(() -> {
+            try (Socket s = new Socket()) {
+                s.connect(target, TestSockets.TIMEOUT_MS);
+                s.setSoTimeout(TestSockets.TIMEOUT_MS);
+                s.getOutputStream().write("GET / HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+                String line;
+                while ((line = in.readLine()) != null && !line.isEmpty()) {
+                    // headers
+                }
+                return in.readLine();
+            }
+        });
+    }
+}
