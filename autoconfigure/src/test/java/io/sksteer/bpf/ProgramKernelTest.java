@@ -17,16 +17,12 @@ import io.sksteer.bpf.sklookup.SkLookupProgram;
 import io.sksteer.bpf.sklookup.SkLookupTestRun;
 import io.sksteer.bpf.sklookup.Verdict;
 import io.sksteer.testkit.Awaits;
+import io.sksteer.testkit.ChildJvm;
 import io.sksteer.testkit.KernelTest;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Loading programs into the real kernel: verifier failures, map binding, info, test runs, privileges. */
@@ -252,28 +248,10 @@ class ProgramKernelTest {
 
     @Test
     void withoutCapabilitiesLoadingFailsWithEpermNamingTheCapabilities() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("setpriv", "--inh-caps=-all", "--ambient-caps=-all",
-                "--bounding-set=-all", "--"));
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                NoPrivilegeProbe.class.getName()));
-        File output = Files.createTempFile("sksteer-noprivilege", ".out").toFile();
-        try {
-            Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output).start();
-            if (!child.waitFor(60, TimeUnit.SECONDS)) {
-                child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                throw new AssertionError("the unprivileged probe did not finish in 60 s: "
-                        + Files.readString(output.toPath(), StandardCharsets.UTF_8));
-            }
-            String out = Files.readString(output.toPath(), StandardCharsets.UTF_8);
-            assertThat(child.exitValue()).as("probe exit status; output:%n%s", out).isZero();
-            String result = out.lines().filter(l -> l.startsWith(NoPrivilegeProbe.RESULT)).findFirst()
-                    .orElseThrow(() -> new AssertionError("no result line from the probe:\n" + out));
-            assertThat(result).contains("BpfException").contains("errno=EPERM")
-                    .contains("load program 'no_priv_probe'")
-                    .contains("EPERM").contains("CAP_BPF").contains("CAP_NET_ADMIN");
-        } finally {
-            Files.deleteIfExists(output.toPath());
-        }
+        ChildJvm.Result r = ChildJvm.run("-all", Duration.ofSeconds(60), NoPrivilegeProbe.class.getName());
+        assertThat(r.exitCode()).as("probe exit status; output:%n%s", r.output()).isZero();
+        assertThat(ChildJvm.line(r, NoPrivilegeProbe.RESULT)).contains("BpfException").contains("errno=EPERM")
+                .contains("load program 'no_priv_probe'")
+                .contains("EPERM").contains("CAP_BPF").contains("CAP_NET_ADMIN");
     }
 }

@@ -2,14 +2,9 @@ package io.sksteer.steering;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sksteer.testkit.ChildJvm;
 import io.sksteer.testkit.KernelTest;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,23 +30,7 @@ class LeastPrivilegeKernelTest {
     }
 
     private static String runProbe(String caps) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("setpriv", "--inh-caps=" + caps, "--ambient-caps=" + caps,
-                "--bounding-set=" + caps, "--"));
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of("-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                LeastPrivilegeProbe.class.getName()));
-        File output = Files.createTempFile("sksteer-leastprivilege", ".out").toFile();
-        try {
-            Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output).start();
-            if (!child.waitFor(60, TimeUnit.SECONDS)) {
-                child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                throw new AssertionError("the probe did not finish in 60 s: " + Files.readString(output.toPath()));
-            }
-            String out = Files.readString(output.toPath(), StandardCharsets.UTF_8);
-            return out.lines().filter(l -> l.startsWith(LeastPrivilegeProbe.RESULT)).findFirst()
-                    .orElseThrow(() -> new AssertionError("no result line from the probe:\n" + out));
-        } finally {
-            Files.deleteIfExists(output.toPath());
-        }
+        return ChildJvm.line(ChildJvm.run(caps, Duration.ofSeconds(60), LeastPrivilegeProbe.class.getName()),
+                LeastPrivilegeProbe.RESULT);
     }
 }
