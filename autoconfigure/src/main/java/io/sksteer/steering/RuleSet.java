@@ -30,12 +30,12 @@ public final class RuleSet {
      * @throws InvalidRuleException naming both rules of the first conflict found
      */
     public static RuleSet of(List<SteeringRule> rules) {
-        List<SteeringRule> unique = new ArrayList<>();
+        // First occurrence wins (its origin is the one messages name); linear in the rule count.
+        Map<String, SteeringRule> byIdentity = new java.util.LinkedHashMap<>();
         for (SteeringRule r : rules) {
-            if (unique.stream().noneMatch(u -> u.sameAs(r))) {
-                unique.add(r);
-            }
+            byIdentity.putIfAbsent(r.describe(), r);
         }
+        List<SteeringRule> unique = new ArrayList<>(byIdentity.values());
         checkConflicts(unique);
         unique.sort(SteeringRule.PRECEDENCE);
         return new RuleSet(unique);
