@@ -26,8 +26,8 @@ public final class SksteerActuatorAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnAvailableEndpoint
-    SksteerEndpoint sksteerEndpoint(SteeringInspector inspector) {
-        return new SksteerEndpoint(inspector);
+    SksteerEndpoint sksteerEndpoint(SteeringInspector inspector, io.sksteer.autoconfigure.SksteerRules rules) {
+        return new SksteerEndpoint(inspector, rules);
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -44,6 +44,11 @@ public class SksteerMetrics implements MeterBinder, SmartLifecycle {
     public void start() {
         running = true;
         registries.forEach(this::registerRules);
+        SteeringEngine e = engine.get();
+        if (e != null) {
+            // Rules replaced at run time: meters of rules that went are removed, new ones added.
+            e.onRulesChanged(rules -> registries.forEach(this::registerRules));
+        }
     }
 
     @Override
@@ -62,21 +67,28 @@ public class SksteerMetrics implements MeterBinder, SmartLifecycle {
         return SksteerLifecycle.PHASE + 1;
     }
 
-    private void registerRules(MeterRegistry registry) {
+    private synchronized void registerRules(MeterRegistry registry) {
         SteeringEngine e = engine.get();
         if (e == null) {
             return;
         }
+        java.util.Set<io.micrometer.core.instrument.Meter.Id> wanted = new java.util.HashSet<>();
         for (SteeringRule rule : e.dispatcher().rules().rules()) {
-            counter(registry, rule, "matched", RuleCounters::lookups);
-            counter(registry, rule, "steered", RuleCounters::steered);
-            counter(registry, rule, "missing_socket", RuleCounters::missingSocket);
-            counter(registry, rule, "assign_error", RuleCounters::assignErrors);
+            wanted.add(counter(registry, rule, "matched", RuleCounters::lookups));
+            wanted.add(counter(registry, rule, "steered", RuleCounters::steered));
+            wanted.add(counter(registry, rule, "missing_socket", RuleCounters::missingSocket));
+            wanted.add(counter(registry, rule, "assign_error", RuleCounters::assignErrors));
+        }
+        for (io.micrometer.core.instrument.Meter m : registry.find("sksteer.lookups").meters()) {
+            if (!wanted.contains(m.getId())) {
+                registry.remove(m);
+            }
         }
     }
 
-    private void counter(MeterRegistry registry, SteeringRule rule, String outcome, ToLongFunction<RuleCounters> read) {
-        FunctionCounter.builder("sksteer.lookups", engine, s -> {
+    private io.micrometer.core.instrument.Meter.Id counter(MeterRegistry registry, SteeringRule rule, String outcome,
+            ToLongFunction<RuleCounters> read) {
+        return FunctionCounter.builder("sksteer.lookups", engine, s -> {
                     SteeringEngine e = s.get();
                     return e == null ? 0 : read.applyAsLong(e.dispatcher().counters(rule));
                 })
@@ -84,6 +96,6 @@ public class SksteerMetrics implements MeterBinder, SmartLifecycle {
                 .tag("listener", rule.listener())
                 .tag("rule", rule.protocol().name().toLowerCase() + " " + rule.prefix() + " " + rule.ports())
                 .tag("outcome", outcome)
-                .register(registry);
+                .register(registry).getId();
     }
 }

@@ -60,4 +60,10 @@ public final class SksteerAutoConfiguration {
         }
         return new SksteerLifecycle(config, handlers);
     }
+
+    @Bean
+    @ConditionalOnMissingBean
+    SksteerRules sksteerRules(SksteerLifecycle lifecycle) {
+        return new SksteerRules(lifecycle);
+    }
 }

@@ -21,6 +21,7 @@ import io.sksteer.bpf.Sockets;
 import io.sksteer.bpf.sklookup.Protocol;
 import io.sksteer.steering.Dispatcher;
 import io.sksteer.steering.ListenerSpec;
+import io.sksteer.steering.RuleSet;
 import io.sksteer.steering.SteeringConfig;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -62,6 +63,7 @@ public final class SteeringEngine implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final NetnsLink link;
     private boolean closed;
+    private final List<java.util.function.Consumer<RuleSet>> ruleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private SteeringEngine(SteeringConfig config, NetworkNamespace namespace, EventLoopGroup group,
             Map<String, SteeredListener> listeners, Dispatcher dispatcher, NetnsLink link) {
@@ -197,6 +199,33 @@ public final class SteeringEngine implements AutoCloseable {
 
     public Dispatcher dispatcher() {
         return dispatcher;
+    }
+
+    /** The rules in force (the configuration's until {@link #replaceRules} changes them). */
+    public RuleSet rules() {
+        return dispatcher.rules();
+    }
+
+    /**
+     * Puts {@code rules} in force without reloading or detaching the program: every lookup sees
+     * either the old or the new rules, never a mix, and established connections are untouched.
+     *
+     * @throws io.sksteer.steering.InvalidRuleException if the rules do not fit; the old ones stay
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public void replaceRules(RuleSet rules) {
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("steering is stopped");
+            }
+            dispatcher.apply(rules);
+        }
+        ruleListeners.forEach(l -> l.accept(rules));
+    }
+
+    /** Called with the new rules after each successful {@link #replaceRules}. */
+    public void onRulesChanged(java.util.function.Consumer<RuleSet> listener) {
+        ruleListeners.add(listener);
     }
 
     public NetnsLink link() {

@@ -86,7 +86,7 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
                 throw new InvalidRuleException(prefix + ".max-rules", Integer.toString(maxRules), "must be from 1 to " + (1 << 22));
             }
             Map<String, ListenerSpec> specs = new LinkedHashMap<>();
-            List<SteeringRule> rules = new ArrayList<>();
+            Map<String, List<RuleText>> ruleTexts = new LinkedHashMap<>();
             for (Map.Entry<String, ListenerText> e : listeners.entrySet()) {
                 String name = e.getKey();
                 ListenerText text = e.getValue();
@@ -99,12 +99,42 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
                 if (text.backlog() < 1) {
                     throw new InvalidRuleException(path + ".backlog", Integer.toString(text.backlog()), "must be positive");
                 }
-                ListenerSpec spec = new ListenerSpec(name, protocol, bind, text.backlog(), text.reusePort(), path);
-                specs.put(name, spec);
-                List<RuleText> ruleTexts = text.rules() == null ? List.of() : text.rules();
+                specs.put(name, new ListenerSpec(name, protocol, bind, text.backlog(), text.reusePort(), path));
+                ruleTexts.put(name, text.rules() == null ? List.of() : text.rules());
+            }
+            RuleSet set = rules(specs, ruleTexts, maxRules, (listener, i) -> prefix + ".listeners." + listener + ".rules[" + i + "]",
+                    prefix + ".max-rules");
+            return new SteeringConfig(Path.of(netns), drop, maxRules, specs, set);
+        }
+
+        /**
+         * Parses and validates rules over known listeners: every prefix and port, the families a
+         * listener's socket can take, conflicts, and the dispatcher's limits.
+         *
+         * @param listeners the listeners, by name
+         * @param rulesByListener the rules as written, by listener name
+         * @param maxRules capacity of the dispatcher
+         * @param where the property path of rule {@code i} of a listener, for messages
+         * @param limitProperty the property that holds {@code maxRules}, for messages
+         * @throws InvalidRuleException for the first problem found
+         */
+        public static RuleSet rules(Map<String, ListenerSpec> listeners, Map<String, List<RuleText>> rulesByListener,
+                int maxRules, java.util.function.BiFunction<String, Integer, String> where, String limitProperty) {
+            List<SteeringRule> rules = new ArrayList<>();
+            for (Map.Entry<String, List<RuleText>> e : rulesByListener.entrySet()) {
+                String name = e.getKey();
+                ListenerSpec spec = listeners.get(name);
+                if (spec == null) {
+                    throw new InvalidRuleException(where.apply(name, 0), name, "no listener named '" + name + "' (listeners: "
+                            + listeners.keySet() + ")");
+                }
+                List<RuleText> ruleTexts = e.getValue() == null ? List.of() : e.getValue();
                 for (int i = 0; i < ruleTexts.size(); i++) {
-                    String rulePath = path + ".rules[" + i + "]";
+                    String rulePath = where.apply(name, i);
                     RuleText rt = ruleTexts.get(i);
+                    if (rt == null) {
+                        throw new InvalidRuleException(rulePath, null, "empty rule");
+                    }
                     List<String> prefixes = rt.prefixes() == null ? List.of() : rt.prefixes();
                     List<String> ports = rt.ports() == null ? List.of() : rt.ports();
                     if (prefixes.isEmpty()) {
@@ -118,28 +148,28 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
                         Prefix net = Prefix.parse(prefixes.get(p), prefixPath);
                         if (net.isIpv4() && !spec.acceptsIpv4()) {
                             throw new InvalidRuleException(prefixPath, prefixes.get(p), "listener '" + name
-                                    + "' binds the IPv6-only address " + bind + "; IPv4 traffic cannot reach it (leave bind unset: the default socket serves both)");
+                                    + "' binds the IPv6-only address " + spec.bind() + "; IPv4 traffic cannot reach it (leave bind unset: the default socket serves both)");
                         }
                         if (!net.isIpv4() && !spec.acceptsIpv6()) {
                             throw new InvalidRuleException(prefixPath, prefixes.get(p), "listener '" + name
-                                    + "' binds the IPv4 address " + bind + "; IPv6 traffic cannot reach it (leave bind unset: the default socket serves both)");
+                                    + "' binds the IPv4 address " + spec.bind() + "; IPv6 traffic cannot reach it (leave bind unset: the default socket serves both)");
                         }
                         for (int q = 0; q < ports.size(); q++) {
                             PortSpec portSpec = PortSpec.parse(ports.get(q), rulePath + ".ports[" + q + "]");
-                            rules.add(new SteeringRule(protocol, net, portSpec, name, rulePath));
+                            rules.add(new SteeringRule(spec.protocol(), net, portSpec, name, rulePath));
                         }
                     }
                 }
             }
             RuleSet set = RuleSet.of(rules);
-            // The dispatcher's own limits (prefix lengths, ranges per prefix), checked now so that
-            // nothing is bound or created for a configuration that cannot run.
-            DispatchTables.compute(set, r -> 0, l -> 0, Integer.MAX_VALUE);
             if (set.size() > maxRules) {
-                throw new InvalidRuleException(prefix + ".max-rules", Integer.toString(maxRules), "the listeners define "
-                        + set.size() + " rules (prefixes × ports); raise " + prefix + ".max-rules");
+                throw new InvalidRuleException(limitProperty, Integer.toString(maxRules), "the listeners define "
+                        + set.size() + " rules (prefixes × ports); raise " + limitProperty);
             }
-            return new SteeringConfig(Path.of(netns), drop, maxRules, specs, set);
+            // The dispatcher's own limits (prefix lengths, ranges per prefix), checked now so that
+            // nothing is bound or changed for rules that cannot run.
+            DispatchTables.compute(set, r -> 0, l -> 0, Integer.MAX_VALUE);
+            return set;
         }
 
         private static Protocol protocol(String text, String path) {
