@@ -46,6 +46,64 @@ public final class ChildJvm {
         }
     }
 
+    /** A child JVM left running, with its output collected in a file. */
+    public static final class Running implements AutoCloseable {
+        private final Process process;
+        private final Path output;
+
+        private Running(Process process, Path output) {
+            this.process = process;
+            this.output = output;
+        }
+
+        public Process process() {
+            return process;
+        }
+
+        public String output() {
+            try {
+                return Files.readString(output, StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                return "(output unreadable: " + e + ")";
+            }
+        }
+
+        /** Waits until the output contains {@code text} (or the child dies, or {@code limit} passes). */
+        public boolean awaitOutput(String text, Duration limit) {
+            String out = Awaits.until(this::output, o -> o.contains(text) || !process.isAlive(), limit);
+            return out.contains(text);
+        }
+
+        /** SIGKILL, then wait for the process to be gone. */
+        public void kill() throws InterruptedException {
+            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void close() throws Exception {
+            if (process.isAlive()) {
+                kill();
+            }
+            Files.deleteIfExists(output);
+        }
+    }
+
+    /**
+     * Starts a main class of the test class path with only {@code caps}, inside the network
+     * namespace at {@code netns} (entered by {@code nsenter} before the JVM starts, so the child's
+     * own namespace is that one).
+     */
+    public static Running start(String caps, Path netns, String mainClass, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("nsenter", "--net=" + netns, "--", "setpriv", "--inh-caps=" + caps,
+                "--ambient-caps=" + caps, "--bounding-set=" + caps, "--"));
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(List.of("-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), mainClass));
+        cmd.addAll(List.of(args));
+        Path output = Files.createTempFile("sksteer-child", ".out");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        return new Running(p, output);
+    }
+
     /** The first line of {@code output} starting with {@code prefix}, or an assertion error. */
     public static String line(Result result, String prefix) {
         return result.output().lines().filter(l -> l.startsWith(prefix)).findFirst()
