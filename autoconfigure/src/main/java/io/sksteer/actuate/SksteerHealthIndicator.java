@@ -21,6 +21,25 @@ public class SksteerHealthIndicator implements HealthIndicator {
         this.engine = engine;
     }
 
+    /**
+     * The configured namespace file must still name the namespace we attached to. When it was
+     * deleted ({@code ip netns delete}) or replaced, the namespace lives on (our sockets hold it)
+     * and the program still steers it, but nothing can enter it by that name any more.
+     */
+    static String namespaceProblem(SteeringEngine e) {
+        java.nio.file.Path path = e.config().netns();
+        if (path.startsWith("/proc/self")) {
+            return null; // this process's own: cannot go away under us
+        }
+        try (io.sksteer.bpf.NetworkNamespace now = io.sksteer.bpf.NetworkNamespace.open(path)) {
+            return now.inode() == e.namespace().inode() ? null
+                    : "namespace " + path + " now names another namespace (inode " + now.inode() + ", attached to "
+                            + e.namespace().inode() + ")";
+        } catch (RuntimeException ex) {
+            return "namespace " + path + " was deleted (" + ex.getMessage() + "); the program still steers the namespace it was attached to";
+        }
+    }
+
     @Override
     public Health health() {
         SteeringEngine e = engine.get();
@@ -36,6 +55,10 @@ public class SksteerHealthIndicator implements HealthIndicator {
             if (!ids.contains(e.dispatcher().program().id())) {
                 problems.add("program " + e.dispatcher().program().id() + " no longer runs on the namespace (runs: " + ids + ")");
             }
+        }
+        String namespaceProblem = namespaceProblem(e);
+        if (namespaceProblem != null) {
+            problems.add(namespaceProblem);
         }
         for (SteeredListener l : e.listeners().values()) {
             if (!l.isOpen()) {

@@ -187,11 +187,12 @@ public final class NetworkNamespace implements AutoCloseable {
 
     private static long inodeOf(Fd fd) {
         try {
-            // The link text of an nsfs descriptor is "net:[INODE]".
-            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd.get())).toString();
-            return Long.parseLong(target.substring(target.indexOf('[') + 1, target.indexOf(']')));
+            // stat() through /proc/self/fd/N reaches the nsfs inode whatever the descriptor was
+            // opened from (/proc/PID/ns/net reads back as "net:[INODE]", a /run/netns bind mount
+            // as its path).
+            return ((Number) Files.getAttribute(Path.of("/proc/self/fd/" + fd.get()), "unix:ino")).longValue();
         } catch (IOException | RuntimeException e) {
-            throw new BpfException("read inode of " + fd.description(), 0, "cannot read /proc/self/fd: " + e.getMessage(), e);
+            throw new BpfException("read inode of " + fd.description(), 0, "cannot stat /proc/self/fd: " + e.getMessage(), e);
         }
     }
 
