@@ -7,17 +7,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.actuate.endpoint.Access;
-import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.lang.Nullable;
 
 /**
- * {@code /actuator/sksteer}: the steering state read back from the kernel, and
+ * {@code /actuator/sksteer}: the steering state read back from the kernel;
  * {@code /actuator/sksteer/explain?protocol=tcp&address=127.77.1.2&port=8123}: what the live
- * program decides for one lookup, without sending traffic.
+ * program decides for one lookup, without sending traffic; {@code POST /actuator/sksteer/rules}:
+ * replaces the rules (off unless {@code management.endpoint.sksteer.access=unrestricted}).
  */
 @Endpoint(id = "sksteer", defaultAccess = Access.READ_ONLY)
 public class SksteerEndpoint {
@@ -28,57 +29,6 @@ public class SksteerEndpoint {
     public SksteerEndpoint(SteeringInspector inspector, SksteerRules rules) {
         this.inspector = inspector;
         this.rules = rules;
-    }
-
-    /**
-     * {@code POST /actuator/sksteer/rules} with {@code {"listeners": {"web": [{"prefixes": [...],
-     * "ports": [...]}]}}}: replaces the rules in force (see {@link SksteerRules#replace}). Off
-     * unless {@code management.endpoint.sksteer.access=unrestricted}. 400 with the reason when the
-     * new rules are invalid; the old ones stay in force.
-     */
-    @WriteOperation
-    public WebEndpointResponse<Object> rules(@Selector String operation, @Nullable Map<String, Object> listeners) {
-        if (!"rules".equals(operation)) {
-            return error(WebEndpointResponse.STATUS_NOT_FOUND, "unknown operation '" + operation + "'; POST /actuator/sksteer/rules");
-        }
-        Map<String, List<SteeringConfig.RuleText>> parsed = new LinkedHashMap<>();
-        try {
-            if (listeners == null) {
-                throw new IllegalArgumentException("body must be {\"listeners\": {\"NAME\": [{\"prefixes\": [...], \"ports\": [...]}]}}");
-            }
-            listeners.forEach((name, value) -> parsed.put(name, ruleTexts(name, value)));
-            return new WebEndpointResponse<>(Map.of("rules", rules.replace(parsed).size()));
-        } catch (IllegalArgumentException e) {   // InvalidRuleException among them
-            return error(WebEndpointResponse.STATUS_BAD_REQUEST, e.getMessage());
-        } catch (IllegalStateException e) {
-            return error(WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE, e.getMessage());
-        }
-    }
-
-    private static List<SteeringConfig.RuleText> ruleTexts(String listener, Object value) {
-        if (!(value instanceof List<?> list)) {
-            throw new IllegalArgumentException("rules." + listener + " must be a list of {prefixes, ports}");
-        }
-        List<SteeringConfig.RuleText> out = new ArrayList<>();
-        for (int i = 0; i < list.size(); i++) {
-            if (!(list.get(i) instanceof Map<?, ?> rule)) {
-                throw new IllegalArgumentException("rules." + listener + "[" + i + "] must be {\"prefixes\": [...], \"ports\": [...]}");
-            }
-            out.add(new SteeringConfig.RuleText(strings(rule.get("prefixes")), strings(rule.get("ports"))));
-        }
-        return out;
-    }
-
-    private static List<String> strings(Object value) {
-        if (value == null) {
-            return List.of();
-        }
-        if (!(value instanceof List<?> list)) {
-            return List.of(String.valueOf(value));
-        }
-        List<String> out = new ArrayList<>();
-        list.forEach(v -> out.add(String.valueOf(v)));
-        return out;
     }
 
     @ReadOperation
@@ -106,6 +56,49 @@ public class SksteerEndpoint {
         } catch (IllegalStateException e) {
             return error(WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE, e.getMessage());
         }
+    }
+
+    /**
+     * {@code POST /actuator/sksteer/rules} with {@code {"rules": "web 127.77.0.0/16,fd00::/64
+     * 80,443; echo 127.77.0.0/16 5353"}}: replaces the rules in force (see
+     * {@link SksteerRules#replace}). Each rule is {@code LISTENER PREFIXES PORTS}, commas inside
+     * the lists, rules separated by {@code ;} or new lines (actuator write bodies are flat, so the
+     * rules come as one string); a listener not named loses its rules. 400 with the reason when
+     * the new rules are invalid: the old ones stay in force.
+     */
+    @WriteOperation
+    public WebEndpointResponse<Object> rules(@Selector String operation, @Nullable String rules) {
+        if (!"rules".equals(operation)) {
+            return error(WebEndpointResponse.STATUS_NOT_FOUND, "unknown operation '" + operation + "'; POST /actuator/sksteer/rules");
+        }
+        try {
+            return new WebEndpointResponse<>(Map.of("rules", this.rules.replace(parseRules(rules)).size()));
+        } catch (IllegalArgumentException e) {   // InvalidRuleException among them
+            return error(WebEndpointResponse.STATUS_BAD_REQUEST, e.getMessage());
+        } catch (IllegalStateException e) {
+            return error(WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE, e.getMessage());
+        }
+    }
+
+    /** {@code LISTENER PREFIX[,PREFIX...] PORTS[,PORTS...]} per rule, rules split by ';' or new lines. */
+    static Map<String, List<SteeringConfig.RuleText>> parseRules(String text) {
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("body must be {\"rules\": \"LISTENER PREFIXES PORTS; ...\"}, e.g. "
+                    + "{\"rules\": \"web 127.77.0.0/16 80,443\"}");
+        }
+        Map<String, List<SteeringConfig.RuleText>> out = new LinkedHashMap<>();
+        for (String rule : text.split("[;\\n]")) {
+            if (rule.isBlank()) {
+                continue;
+            }
+            String[] words = rule.trim().split("\\s+");
+            if (words.length != 3) {
+                throw new IllegalArgumentException("rule '" + rule.trim() + "' must be LISTENER PREFIXES PORTS");
+            }
+            out.computeIfAbsent(words[0], l -> new ArrayList<>())
+                    .add(new SteeringConfig.RuleText(List.of(words[1].split(",")), List.of(words[2].split(","))));
+        }
+        return out;
     }
 
     private static WebEndpointResponse<Object> error(int status, String message) {

@@ -1,0 +1,95 @@
+package io.sksteer.sample;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sksteer.testkit.KernelTest;
+import io.sksteer.testkit.TestNetns;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** {@code POST /actuator/sksteer/rules}: off by default, and when allowed it changes the rules live. */
+@KernelTest
+class RulesWriteOverHttpKernelTest {
+
+    private static TestNetns ns;
+
+    @BeforeAll
+    static void namespace() {
+        ns = TestNetns.create();
+    }
+
+    @AfterAll
+    static void close() {
+        ns.close();
+    }
+
+    private static final String NEW_RULES = "{\"rules\": \"web 127.77.0.0/16 443; echo 127.77.0.0/16 5353\"}";
+
+    @Test
+    void theWriteOperationIsOffUnlessAllowed() throws Exception {
+        try (ConfigurableApplicationContext app = start()) {
+            HttpResponse<String> r = post(app, NEW_RULES);
+            assertThat(r.statusCode()).as(r.body()).isGreaterThanOrEqualTo(400).isNotEqualTo(503);
+            assertThat(httpGet(new InetSocketAddress("127.77.1.2", 8123))).isNotEqualTo("refused");
+        }
+    }
+
+    @Test
+    void whenAllowedItReplacesTheRulesAndRejectsInvalidOnesWithA400() throws Exception {
+        try (ConfigurableApplicationContext app = start("--management.endpoint.sksteer.access=unrestricted")) {
+            HttpResponse<String> bad = post(app, NEW_RULES.replace(" 443;", " 99999;"));
+            assertThat(bad.statusCode()).isEqualTo(400);
+            assertThat(bad.body()).contains("rules.web[0].ports[0]").contains("99999");
+            assertThat(httpGet(new InetSocketAddress("127.77.1.2", 8123))).as("old rules stay")
+                    .isNotEqualTo("refused");
+
+            HttpResponse<String> ok = post(app, NEW_RULES);
+            assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+            assertThat(ok.body()).contains("\"rules\":2");
+            assertThat(httpGet(new InetSocketAddress("127.77.1.2", 8123))).isEqualTo("refused");
+            assertThat(httpGet(new InetSocketAddress("127.77.1.2", 443))).isNotEqualTo("refused");
+        }
+    }
+
+    /** The first body line of GET / from inside the namespace, or "refused". */
+    private static String httpGet(InetSocketAddress target) {
+        return ns.call(() -> {
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(target, io.sksteer.testkit.TestSockets.TIMEOUT_MS);
+                s.setSoTimeout(io.sksteer.testkit.TestSockets.TIMEOUT_MS);
+                s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+                String line;
+                while ((line = in.readLine()) != null && !line.isEmpty()) {
+                    // headers
+                }
+                return in.readLine();
+            } catch (java.net.ConnectException e) {
+                return "refused";
+            }
+        });
+    }
+
+    private static ConfigurableApplicationContext start(String... extra) {
+        String[] args = new String[extra.length + 2];
+        args[0] = "--sksteer.netns=" + ns.path();
+        args[1] = "--server.port=0";
+        System.arraycopy(extra, 0, args, 2, extra.length);
+        return SpringApplication.run(SampleApplication.class, args);
+    }
+
+    private static HttpResponse<String> post(ConfigurableApplicationContext app, String body) throws Exception {
+        int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/sksteer/rules"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}
