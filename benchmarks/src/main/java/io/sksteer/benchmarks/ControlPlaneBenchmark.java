@@ -1,0 +1,177 @@
+package io.sksteer.benchmarks;
+
+import io.sksteer.bpf.KernelMap;
+import io.sksteer.bpf.NetnsLink;
+import io.sksteer.bpf.NetworkNamespace;
+import io.sksteer.steering.DispatchTables;
+import io.sksteer.steering.Dispatcher;
+import io.sksteer.steering.RuleSet;
+import io.sksteer.steering.SteeringRule;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sections 3 and 4: how long it takes to go from a validated rule set to an attached program, how
+ * much kernel memory the maps hold, and how long {@link Dispatcher#apply} takes for a change of
+ * {@link Plan#change()} rules. Wall-clock times in this process ({@link System#nanoTime()}).
+ */
+final class ControlPlaneBenchmark {
+
+    private final Plan plan;
+    private final RuleMix mix;
+    private final Listeners listeners;
+    private final NetworkNamespace ns;
+    private final PrintStream progress;
+
+    ControlPlaneBenchmark(Plan plan, RuleMix mix, Listeners listeners, NetworkNamespace ns, PrintStream progress) {
+        this.plan = plan;
+        this.mix = mix;
+        this.listeners = listeners;
+        this.ns = ns;
+        this.progress = progress;
+    }
+
+    void run(Report report) {
+        int size = plan.startupSize();
+        int fillers = size - RuleMix.PROBES.size();
+        List<SteeringRule> baseList = new ArrayList<>();
+        RuleMix.PROBES.forEach(p -> baseList.add(p.rule()));
+        baseList.addAll(mix.fillers(0, fillers));
+
+        // Validation (RuleSet.of: duplicates, conflicts, precedence order), which configuration
+        // binding does before anything is created; reported apart from startup.
+        long v0 = System.nanoTime();
+        RuleSet base = RuleSet.of(baseList);
+        double validateMs = ms(System.nanoTime() - v0);
+
+        // Startup: maps created and filled, program loaded, sockets placed, link attached.
+        List<Double> startMs = new ArrayList<>();
+        Dispatcher kept = null;
+        NetnsLink keptLink = null;
+        long memlock = 0;
+        Map<String, Long> perMap = new LinkedHashMap<>();
+        try {
+            for (int round = 0; round < plan.startupRounds(); round++) {
+                progress.printf("startup: round %d of %d, %s rules%n", round + 1, plan.startupRounds(), Report.count(size));
+                long t0 = System.nanoTime();
+                Dispatcher d = Dispatcher.create(base, plan.capacity(), RuleMix.SLOTS, true);
+                NetnsLink link;
+                try {
+                    listeners.fill(d.sockets(), RuleMix.SLOTS);
+                    link = NetnsLink.attach(d.program(), ns);
+                } catch (RuntimeException e) {
+                    d.close();
+                    throw e;
+                }
+                startMs.add(ms(System.nanoTime() - t0));
+                if (round == 0) {
+                    memlock = 0;
+                    for (KernelMap m : d.maps()) {
+                        long bytes = m.memlockBytes();
+                        perMap.put(m.name(), bytes);
+                        memlock += Math.max(0, bytes);
+                    }
+                }
+                if (kept != null) {
+                    keptLink.close();
+                    kept.close();
+                }
+                kept = d;
+                keptLink = link;
+            }
+
+            // The Java part of building the tables, timed alone (DispatchTables.compute).
+            long c0 = System.nanoTime();
+            DispatchTables.compute(base, r -> 0, l -> 0, plan.capacity());
+            double computeMs = ms(System.nanoTime() - c0);
+
+            Report.Table startup = report.table("Startup (wall clock in this JVM)", "measure", "value");
+            startup.row("rules", Report.count(size) + " (capacity " + Report.count(plan.capacity()) + ")");
+            startup.row("validation, RuleSet.of (before startup, not counted)", Report.fmt1(validateMs) + " ms");
+            startup.row("start → attached, first in this JVM", Report.fmt1(startMs.get(0)) + " ms");
+            startup.row("start → attached, median of " + startMs.size(), Report.fmt1(Report.median(startMs)) + " ms");
+            startup.row("of which DispatchTables.compute (Java)", Report.fmt1(computeMs) + " ms");
+            startup.row("kernel memory of the maps (memlock)", Report.fmt1(memlock / 1048576.0) + " MiB");
+            startup.note("start → attached = Dispatcher.create(rules, capacity, slots, true) + listeners into the SOCKMAP"
+                    + " + NetnsLink.attach to the benchmark's namespace.");
+            startup.note("memlock per map (KiB): " + kib(perMap));
+            report.atMost("start → attached with " + Report.count(size) + " rules ≤ 1 s", "first in this JVM, seconds",
+                    startMs.get(0) / 1000, 1.0);
+
+            update(report, kept, base);
+        } finally {
+            if (keptLink != null) {
+                keptLink.close();
+            }
+            if (kept != null) {
+                kept.close();
+            }
+        }
+    }
+
+    /** Four live updates per round, each of {@link Plan#change()} rules, on the attached dispatcher. */
+    private void update(Report report, Dispatcher d, RuleSet base) {
+        int fillers = plan.startupSize() - RuleMix.PROBES.size();
+        List<SteeringRule> extra = mix.fillers(fillers, fillers + plan.change());
+        List<SteeringRule> plusList = new ArrayList<>(base.rules());
+        plusList.addAll(extra);
+        RuleSet plus = RuleSet.of(plusList);
+        List<SteeringRule> swapList = new ArrayList<>();
+        RuleMix.PROBES.forEach(p -> swapList.add(p.rule()));
+        swapList.addAll(mix.fillers(plan.change(), fillers));
+        swapList.addAll(extra);
+        RuleSet swap = RuleSet.of(swapList);
+
+        Map<String, List<Double>> times = new LinkedHashMap<>();
+        String add = "add " + Report.count(plan.change()) + " rules to " + Report.count(base.size());
+        String remove = "remove " + Report.count(plan.change()) + " rules from " + Report.count(plus.size());
+        String replace = "replace " + Report.count(plan.change()) + " of " + Report.count(base.size()) + " rules";
+        for (int round = 0; round < plan.updateRounds(); round++) {
+            progress.printf("update: round %d of %d%n", round + 1, plan.updateRounds());
+            time(times, add, d, plus);
+            time(times, remove, d, base);
+            time(times, replace, d, swap);
+            time(times, replace, d, base);
+        }
+        if (!d.rules().rules().equals(base.rules())) {
+            throw new IllegalStateException("after the updates the dispatcher does not hold the base rules");
+        }
+        long c0 = System.nanoTime();
+        DispatchTables.compute(plus, r -> 0, l -> 0, plan.capacity());
+        double computeMs = ms(System.nanoTime() - c0);
+
+        Report.Table t = report.table("Live update, Dispatcher.apply (wall clock, program attached)", "change", "median ms",
+                "min ms", "max ms", "applies");
+        for (Map.Entry<String, List<Double>> e : times.entrySet()) {
+            List<Double> v = e.getValue();
+            t.row(e.getKey(), Report.fmt1(Report.median(v)), Report.fmt1(v.stream().mapToDouble(x -> x).min().orElse(0)),
+                    Report.fmt1(v.stream().mapToDouble(x -> x).max().orElse(0)), v.size());
+        }
+        t.note("of which DispatchTables.compute for " + Report.count(plus.size()) + " rules (Java, once): "
+                + Report.fmt1(computeMs) + " ms.");
+        for (Map.Entry<String, List<Double>> e : times.entrySet()) {
+            report.atMost("apply a change of " + Report.count(plan.change()) + " rules ≤ 100 ms", e.getKey() + ", median seconds",
+                    Report.median(e.getValue()) / 1000, 0.1);
+        }
+    }
+
+    private static void time(Map<String, List<Double>> times, String name, Dispatcher d, RuleSet next) {
+        long t0 = System.nanoTime();
+        d.apply(next);
+        times.computeIfAbsent(name, k -> new ArrayList<>()).add(ms(System.nanoTime() - t0));
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+
+    private static String kib(Map<String, Long> perMap) {
+        StringBuilder b = new StringBuilder();
+        perMap.forEach((name, bytes) -> b.append(b.length() == 0 ? "" : ", ").append(name).append(' ')
+                .append(bytes < 0 ? "?" : Report.count(Math.round(bytes / 1024.0))));
+        return b.toString();
+    }
+}
