@@ -70,6 +70,13 @@ public final class BpfMap<K, V> extends KernelMap {
         updateAllBytes(k, v, spec().valueSize(), UpdateFlag.ANY);
     }
 
+    /** Deletes every key of {@code keys} (absent ones are skipped), in batches where the kernel has them. */
+    public void deleteAll(java.util.Collection<K> keys) {
+        List<byte[]> k = new ArrayList<>(keys.size());
+        keys.forEach(key -> k.add(this.keys.toBytes(key)));
+        deleteAllBytes(k);
+    }
+
     /** Deletes; false if the key was absent. ARRAY elements cannot be deleted (EINVAL). */
     public boolean delete(K key) {
         return deleteBytes(keys.toBytes(key));

@@ -145,6 +145,28 @@ public abstract sealed class KernelMap implements AutoCloseable permits BpfMap, 
 
     private volatile boolean batchUnsupported;
 
+    /** Deletes many keys in as few calls as the kernel allows; absent keys are skipped. */
+    final void deleteAllBytes(List<byte[]> keys) {
+        int n = keys.size();
+        int done = 0;
+        if (!batchUnsupported && n > 0) {
+            NativeBuffer k = NativeBuffer.allocate((long) n * spec.keySize());
+            for (int i = 0; i < n; i++) {
+                k.putBytes((long) i * spec.keySize(), checkKey(keys.get(i)));
+            }
+            int r = Bpf.mapDeleteBatch(fd, k, n, op("batch delete"));
+            if (r < 0) {
+                batchUnsupported = true;
+            } else {
+                done = r;
+            }
+        }
+        // One by one from where a batch stopped (a missing key ends a batch), or all without batches.
+        for (int i = done; i < n; i++) {
+            deleteBytes(keys.get(i));
+        }
+    }
+
     final boolean deleteBytes(byte[] key) {
         return Bpf.mapDelete(fd, NativeBuffer.of(checkKey(key)), op("delete"));
     }

@@ -68,6 +68,27 @@ public final class PerCpuArray<V> extends KernelMap {
         updateBytes(key(index), b.array(), UpdateFlag.ANY);
     }
 
+    /** Sets every CPU's copy at each of {@code indexes} to {@code value}, in one call where possible. */
+    public void updateAll(java.util.Collection<Integer> indexes, V value) {
+        if (indexes.isEmpty()) {
+            return;
+        }
+        int cpus = Cpus.possible();
+        ByteBuffer one = ByteBuffer.allocate(stride * cpus).order(ByteOrder.nativeOrder());
+        byte[] v = values.toBytes(value);
+        for (int cpu = 0; cpu < cpus; cpu++) {
+            one.position(cpu * stride);
+            one.put(v);
+        }
+        List<byte[]> keys = new ArrayList<>(indexes.size());
+        List<byte[]> vals = new ArrayList<>(indexes.size());
+        for (int index : indexes) {
+            keys.add(key(index));
+            vals.add(one.array());
+        }
+        updateAllBytes(keys, vals, stride * cpus, UpdateFlag.ANY);
+    }
+
     private static byte[] key(int index) {
         return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(index).array();
     }

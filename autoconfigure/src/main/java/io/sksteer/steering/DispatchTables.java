@@ -94,7 +94,10 @@ public final class DispatchTables {
     public static DispatchTables compute(RuleSet rules, ToIntFunction<SteeringRule> ruleId,
             ToIntFunction<String> slot, int rangeCapacity) {
         DispatchTables t = new DispatchTables();
-        record EntryId(int pf, int length, String address) {
+        record EntryId(int pf, Prefix prefix) {
+            int length() {
+                return prefix.length();
+            }
         }
         class Spec {
             final List<SteeringRule> singles = new ArrayList<>();
@@ -112,7 +115,7 @@ public final class DispatchTables {
         for (SteeringRule r : rules.rules()) {
             int pf = pf(r.protocol(), r.prefix().isIpv4());
             byte[] address = r.prefix().address();
-            Spec s = specs.computeIfAbsent(new EntryId(pf, r.prefix().length(), Arrays.toString(address)), id -> new Spec());
+            Spec s = specs.computeIfAbsent(new EntryId(pf, r.prefix()), id -> new Spec());
             s.address = address;
             switch (r.ports().rank()) {
                 case 0 -> s.singles.add(r);

@@ -50,9 +50,10 @@ public final class Dispatcher implements AutoCloseable {
     private RuleSet rules = RuleSet.empty();
     private DispatchTables tables;
 
-    private record RuleKey(String description) {
+    /** A rule's identity: what it matches and where it steers (not where it was written). */
+    private record RuleKey(io.sksteer.bpf.sklookup.Protocol protocol, Prefix prefix, PortSpec ports, String listener) {
         static RuleKey of(SteeringRule r) {
-            return new RuleKey(r.describe());
+            return new RuleKey(r.protocol(), r.prefix(), r.ports(), r.listener());
         }
     }
 
@@ -182,9 +183,7 @@ public final class Dispatcher implements AutoCloseable {
         DispatchTables nextTables;
         try {
             nextTables = DispatchTables.compute(next, r -> nextIds.get(RuleKey.of(r)), slots::get, rangeCapacity);
-            for (int id : fresh) {
-                counters.update(id, RuleCounters.ZERO);
-            }
+            counters.updateAll(fresh, RuleCounters.ZERO);
         } catch (RuntimeException e) {
             fresh.forEach(freeIds::addFirst);
             throw e;
@@ -213,9 +212,11 @@ public final class Dispatcher implements AutoCloseable {
         if (!first) {
             BpfProgram.awaitRunsInFlight();
         }
+        List<byte[]> old = new ArrayList<>(tables.entries().size());
         for (DispatchTables.Entry e : tables.entries()) {
-            entries.delete(withGeneration(e.key(), generation));
+            old.add(withGeneration(e.key(), generation));
         }
+        entries.deleteAll(old);
         writeLengths(generation, null);
         writeGates(tables, nextTables, false);
         Set<Integer> keep = new HashSet<>(nextIds.values());

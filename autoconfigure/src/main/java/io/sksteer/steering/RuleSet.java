@@ -31,9 +31,11 @@ public final class RuleSet {
      */
     public static RuleSet of(List<SteeringRule> rules) {
         // First occurrence wins (its origin is the one messages name); linear in the rule count.
-        Map<String, SteeringRule> byIdentity = new java.util.LinkedHashMap<>();
+        record Identity(Protocol protocol, Prefix prefix, PortSpec ports, String listener) {
+        }
+        Map<Identity, SteeringRule> byIdentity = new java.util.LinkedHashMap<>();
         for (SteeringRule r : rules) {
-            byIdentity.putIfAbsent(r.describe(), r);
+            byIdentity.putIfAbsent(new Identity(r.protocol(), r.prefix(), r.ports(), r.listener()), r);
         }
         List<SteeringRule> unique = new ArrayList<>(byIdentity.values());
         checkConflicts(unique);

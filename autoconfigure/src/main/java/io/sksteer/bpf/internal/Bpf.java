@@ -69,6 +69,32 @@ public final class Bpf {
         }
     }
 
+    /**
+     * {@code BPF_MAP_DELETE_BATCH} (Linux 5.6): deletes {@code count} keys laid end to end.
+     * Returns how many were deleted, or -1 when this kernel or map type has no batch deletes.
+     * ENOENT for a missing key stops the batch: the count says how far it got.
+     */
+    public static int mapDeleteBatch(Fd map, NativeBuffer keys, int count, String operation) {
+        NativeBuffer attr = attr(Command.BPF_MAP_DELETE_BATCH)
+                .putPointer(16, keys)
+                .putInt(32, count)
+                .putInt(36, map.get());
+        try {
+            raw(Command.BPF_MAP_DELETE_BATCH, attr);
+            return attr.getInt(32);
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            if (errno == Errno.ENOENT.number()) {
+                return attr.getInt(32);
+            }
+            if ((errno == Errno.EINVAL.number() || errno == Errno.ENOTSUPP.number() || errno == Errno.EOPNOTSUPP.number())
+                    && attr.getInt(32) == 0) {
+                return -1;
+            }
+            throw fail(operation, errno, Command.BPF_MAP_DELETE_BATCH);
+        }
+    }
+
     /** {@code BPF_MAP_DELETE_ELEM}; false when the key was absent (ENOENT). */
     public static boolean mapDelete(Fd map, NativeBuffer key, String operation) {
         return callOrAbsent(Command.BPF_MAP_DELETE_ELEM, elemAttr(map, key, null, 0), operation, Errno.ENOENT);
