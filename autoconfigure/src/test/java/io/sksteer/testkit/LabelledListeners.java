@@ -71,6 +71,28 @@ public final class LabelledListeners {
         }
     }
 
+    /**
+     * Sends {@code GET / HTTP/1.0} from inside {@code ns} and returns the first line of the body,
+     * or {@code "refused"} when the connection was refused.
+     */
+    public static String httpGet(TestNetns ns, InetSocketAddress target) {
+        return ns.call(() -> {
+            try (Socket s = new Socket()) {
+                s.connect(target, TestSockets.TIMEOUT_MS);
+                s.setSoTimeout(TestSockets.TIMEOUT_MS);
+                s.getOutputStream().write("GET / HTTP/1.0\r\nHost: sksteer\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+                String line;
+                while ((line = in.readLine()) != null && !line.isEmpty()) {
+                    // headers
+                }
+                return in.readLine();
+            } catch (java.net.ConnectException e) {
+                return "refused";
+            }
+        });
+    }
+
     /** The label part (first word) of {@link #tcpLine}. */
     public static String tcpLabel(TestNetns ns, InetSocketAddress target) {
         return tcpLine(ns, target).split(" ")[0];

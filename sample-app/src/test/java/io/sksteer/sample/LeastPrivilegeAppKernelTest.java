@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sksteer.testkit.Awaits;
 import io.sksteer.testkit.ChildJvm;
 import io.sksteer.testkit.KernelTest;
+import io.sksteer.testkit.LabelledListeners;
 import io.sksteer.testkit.TestNetns;
-import io.sksteer.testkit.TestSockets;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -50,7 +47,7 @@ class LeastPrivilegeAppKernelTest {
             // nsenter and setpriv exec in place, so the pid is the JVM's: it holds exactly the two.
             assertThat(status).contains("CapEff:\t0000008000001000");
 
-            assertThat(get(new InetSocketAddress("127.77.1.2", 8123))).startsWith("listener=web local=127.77.1.2:8123");
+            assertThat(LabelledListeners.httpGet(ns, new InetSocketAddress("127.77.1.2", 8123))).startsWith("listener=web local=127.77.1.2:8123");
 
             app.kill();
             List<Integer> after = Awaits.until(() -> ns.namespace().skLookupProgramIds(), List::isEmpty, Duration.ofSeconds(5));
@@ -58,19 +55,4 @@ class LeastPrivilegeAppKernelTest {
         }
     }
 
-    private static String get(InetSocketAddress target) {
-        return ns.call(() -> {
-            try (Socket s = new Socket()) {
-                s.connect(target, TestSockets.TIMEOUT_MS);
-                s.setSoTimeout(TestSockets.TIMEOUT_MS);
-                s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-                String line;
-                while ((line = in.readLine()) != null && !line.isEmpty()) {
-                    // headers
-                }
-                return in.readLine();
-            }
-        });
-    }
 }

@@ -3,6 +3,7 @@ package io.sksteer.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sksteer.testkit.KernelTest;
+import io.sksteer.testkit.LabelledListeners;
 import io.sksteer.testkit.TestNetns;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -38,7 +39,7 @@ class RulesWriteOverHttpKernelTest {
         try (ConfigurableApplicationContext app = start()) {
             HttpResponse<String> r = post(app, NEW_RULES);
             assertThat(r.statusCode()).as(r.body()).isGreaterThanOrEqualTo(400).isNotEqualTo(503);
-            assertThat(httpGet(new InetSocketAddress("127.77.1.2", 8123))).isNotEqualTo("refused");
+            assertThat(LabelledListeners.httpGet(ns, new InetSocketAddress("127.77.1.2", 8123))).isNotEqualTo("refused");
         }
     }
 
@@ -48,35 +49,17 @@ class RulesWriteOverHttpKernelTest {
             HttpResponse<String> bad = post(app, NEW_RULES.replace(" 443;", " 99999;"));
             assertThat(bad.statusCode()).isEqualTo(400);
             assertThat(bad.body()).contains("rules.web[0].ports[0]").contains("99999");
-            assertThat(httpGet(new InetSocketAddress("127.77.1.2", 8123))).as("old rules stay")
+            assertThat(LabelledListeners.httpGet(ns, new InetSocketAddress("127.77.1.2", 8123))).as("old rules stay")
                     .isNotEqualTo("refused");
 
             HttpResponse<String> ok = post(app, NEW_RULES);
             assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
             assertThat(ok.body()).contains("\"rules\":2");
-            assertThat(httpGet(new InetSocketAddress("127.77.1.2", 8123))).isEqualTo("refused");
-            assertThat(httpGet(new InetSocketAddress("127.77.1.2", 443))).isNotEqualTo("refused");
+            assertThat(LabelledListeners.httpGet(ns, new InetSocketAddress("127.77.1.2", 8123))).isEqualTo("refused");
+            assertThat(LabelledListeners.httpGet(ns, new InetSocketAddress("127.77.1.2", 443))).isNotEqualTo("refused");
         }
     }
 
-    /** The first body line of GET / from inside the namespace, or "refused". */
-    private static String httpGet(InetSocketAddress target) {
-        return ns.call(() -> {
-            try (java.net.Socket s = new java.net.Socket()) {
-                s.connect(target, io.sksteer.testkit.TestSockets.TIMEOUT_MS);
-                s.setSoTimeout(io.sksteer.testkit.TestSockets.TIMEOUT_MS);
-                s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
-                String line;
-                while ((line = in.readLine()) != null && !line.isEmpty()) {
-                    // headers
-                }
-                return in.readLine();
-            } catch (java.net.ConnectException e) {
-                return "refused";
-            }
-        });
-    }
 
     private static ConfigurableApplicationContext start(String... extra) {
         String[] args = new String[extra.length + 2];

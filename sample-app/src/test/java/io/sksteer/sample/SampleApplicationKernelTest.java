@@ -12,10 +12,7 @@ import io.sksteer.testkit.KernelTest;
 import io.sksteer.testkit.LabelledListeners;
 import io.sksteer.testkit.TestNetns;
 import io.sksteer.testkit.TestSockets;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -72,8 +69,8 @@ class SampleApplicationKernelTest {
 
     @Test
     void theReadmeCurlLineAnswersWithTheDialledAddress() {
-        assertThat(httpGetInNamespace(addr("127.77.1.2", 8123))).startsWith("listener=web local=127.77.1.2:8123 remote=127.0.0.1:");
-        assertThat(httpGetInNamespace(addr("127.77.200.1", 80))).startsWith("listener=web local=127.77.200.1:80 ");
+        assertThat(LabelledListeners.httpGet(ns, addr("127.77.1.2", 8123))).startsWith("listener=web local=127.77.1.2:8123 remote=127.0.0.1:");
+        assertThat(LabelledListeners.httpGet(ns, addr("127.77.200.1", 80))).startsWith("listener=web local=127.77.200.1:80 ");
     }
 
     @Test
@@ -97,7 +94,7 @@ class SampleApplicationKernelTest {
         int steered = 6;
         int missing = 4;
         for (int i = 0; i < steered; i++) {
-            assertThat(httpGetInNamespace(addr("127.77.1.2", 8123))).startsWith("listener=web");
+            assertThat(LabelledListeners.httpGet(ns, addr("127.77.1.2", 8123))).startsWith("listener=web");
         }
         app.getBean(SksteerLifecycle.class).engine().listeners().get("web").channel().close().sync();
         for (int i = 0; i < missing; i++) {
@@ -146,7 +143,7 @@ class SampleApplicationKernelTest {
 
     @Test
     void metricsAreVisibleOverHttp() throws Exception {
-        httpGetInNamespace(addr("127.77.3.3", 443));
+        LabelledListeners.httpGet(ns, addr("127.77.3.3", 443));
         JsonNode m = json(get("/actuator/metrics/sksteer.lookups?tag=outcome:steered&tag=listener:web"));
         assertThat(m.get("measurements").get(0).get("value").asDouble()).isEqualTo(1.0);
     }
@@ -174,20 +171,4 @@ class SampleApplicationKernelTest {
         return JsonMapper.builder().build().readTree(r.body());
     }
 
-    /** An HTTP/1.0 GET / from inside the namespace; returns the body's first line. */
-    private static String httpGetInNamespace(InetSocketAddress target) {
-        return ns.call(() -> {
-            try (Socket s = new Socket()) {
-                s.connect(target, TestSockets.TIMEOUT_MS);
-                s.setSoTimeout(TestSockets.TIMEOUT_MS);
-                s.getOutputStream().write("GET / HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-                String line;
-                while ((line = in.readLine()) != null && !line.isEmpty()) {
-                    // headers
-                }
-                return in.readLine();
-            }
-        });
-    }
 }
