@@ -83,6 +83,45 @@ public final class DispatchTables {
     }
 
     /**
+     * Checks the limits the generated program has — distinct prefix lengths per protocol and
+     * family, ranges per prefix — without building any table, so configurations can be validated
+     * cheaply before anything is created.
+     *
+     * @throws InvalidRuleException naming a rule that exceeds a limit
+     */
+    public static void checkLimits(RuleSet rules) {
+        record EntryId(int pf, Prefix prefix) {
+        }
+        List<java.util.Set<Integer>> lengths = new ArrayList<>();
+        for (int pf = 0; pf < 4; pf++) {
+            lengths.add(new java.util.HashSet<>());
+        }
+        Map<EntryId, List<SteeringRule>> ranges = new HashMap<>();
+        for (SteeringRule r : rules.rules()) {
+            int pf = pf(r.protocol(), r.prefix().isIpv4());
+            lengths.get(pf).add(r.prefix().length());
+            if (r.ports().rank() == 1) {
+                ranges.computeIfAbsent(new EntryId(pf, r.prefix()), id -> new ArrayList<>()).add(r);
+            }
+        }
+        for (int pf = 0; pf < 4; pf++) {
+            if (lengths.get(pf).size() > MAX_LENGTHS) {
+                throw new InvalidRuleException("sksteer.listeners", null, "more than " + MAX_LENGTHS
+                        + " distinct prefix lengths for " + pfName(pf) + "; use fewer lengths");
+            }
+        }
+        for (List<SteeringRule> list : ranges.values()) {
+            if (list.size() > MAX_RANGES_PER_ENTRY) {
+                list.sort((a, b) -> Integer.compare(a.ports().first(), b.ports().first()));
+                SteeringRule r = list.get(MAX_RANGES_PER_ENTRY);
+                throw new InvalidRuleException(r.origin(), r.ports().toString(), "more than " + MAX_RANGES_PER_ENTRY
+                        + " port ranges for " + r.protocol().name().toLowerCase() + " " + r.prefix()
+                        + "; merge ranges or split the prefix");
+            }
+        }
+    }
+
+    /**
      * Computes the tables.
      *
      * @param rules the rules, in precedence order
@@ -93,6 +132,7 @@ public final class DispatchTables {
      */
     public static DispatchTables compute(RuleSet rules, ToIntFunction<SteeringRule> ruleId,
             ToIntFunction<String> slot, int rangeCapacity) {
+        checkLimits(rules);
         DispatchTables t = new DispatchTables();
         record EntryId(int pf, Prefix prefix) {
             int length() {
@@ -143,10 +183,6 @@ public final class DispatchTables {
             }
         }
         for (int pf = 0; pf < 4; pf++) {
-            if (lengthSets.get(pf).size() > MAX_LENGTHS) {
-                throw new InvalidRuleException("sksteer.listeners", null, "more than " + MAX_LENGTHS
-                        + " distinct prefix lengths for " + pfName(pf) + "; use fewer lengths");
-            }
             t.lengths.get(pf).addAll(lengthSets.get(pf));
         }
         int rangeIndex = 0;
@@ -170,12 +206,6 @@ public final class DispatchTables {
             }
             List<SteeringRule> sorted = new ArrayList<>(s.ranges);
             sorted.sort((a, b) -> Integer.compare(a.ports().first(), b.ports().first()));
-            if (sorted.size() > MAX_RANGES_PER_ENTRY) {
-                SteeringRule r = sorted.get(MAX_RANGES_PER_ENTRY);
-                throw new InvalidRuleException(r.origin(), r.ports().toString(), "more than " + MAX_RANGES_PER_ENTRY
-                        + " port ranges for " + r.protocol().name().toLowerCase() + " " + r.prefix()
-                        + "; merge ranges or split the prefix");
-            }
             if (rangeIndex + sorted.size() > rangeCapacity) {
                 SteeringRule r = sorted.get(0);
                 throw new InvalidRuleException(r.origin(), null, "more port ranges than the dispatcher holds ("

@@ -168,7 +168,7 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
             }
             // The dispatcher's own limits (prefix lengths, ranges per prefix), checked now so that
             // nothing is bound or changed for rules that cannot run.
-            DispatchTables.compute(set, r -> 0, l -> 0, Integer.MAX_VALUE);
+            DispatchTables.checkLimits(set);
             return set;
         }
 
