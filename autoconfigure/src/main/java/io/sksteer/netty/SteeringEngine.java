@@ -90,8 +90,7 @@ public final class SteeringEngine implements AutoCloseable {
             }
         }
         if (!Epoll.isAvailable()) {
-            throw new IllegalStateException("Netty's epoll transport is not available: " + Epoll.unavailabilityCause(),
-                    Epoll.unavailabilityCause());
+            throw new EpollUnavailableException(Epoll.unavailabilityCause());
         }
         BpfFeatures.skLookup().ensureAvailable();
         BpfFeatures.sockMap().ensureAvailable();
