@@ -27,10 +27,21 @@ import java.util.function.Supplier;
 public final class SteeringInspector {
 
     private final Supplier<SteeringEngine> engine;
+    private final Feature testRun;
 
     /** @param engine the running engine, or {@code null} while stopped */
     public SteeringInspector(Supplier<SteeringEngine> engine) {
+        this(engine, BpfFeatures.skLookupTestRun());
+    }
+
+    /**
+     * @param engine the running engine, or {@code null} while stopped
+     * @param testRun the probe explain consults before a test run: {@link BpfFeatures#skLookupTestRun()};
+     *     tests pass the answer of a kernel before 5.13, which the machines they run on cannot give
+     */
+    SteeringInspector(Supplier<SteeringEngine> engine, Feature testRun) {
         this.engine = engine;
+        this.testRun = testRun;
     }
 
     public SteeringReport report() {
@@ -87,9 +98,9 @@ public final class SteeringInspector {
         if (e == null) {
             throw new IllegalStateException("steering is not running");
         }
-        if (!BpfFeatures.skLookupTestRun().isAvailable()) {
+        if (!testRun.isAvailable()) {
             throw new IllegalStateException("this kernel cannot test-run sk_lookup programs (needs Linux 5.13): "
-                    + BpfFeatures.skLookupTestRun().unavailabilityCause().getMessage());
+                    + testRun.unavailabilityCause().getMessage());
         }
         Protocol proto = switch (protocol == null ? "" : protocol.toLowerCase(Locale.ROOT)) {
             case "tcp" -> Protocol.TCP;

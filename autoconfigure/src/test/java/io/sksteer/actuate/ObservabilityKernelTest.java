@@ -8,8 +8,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sksteer.autoconfigure.SksteerAutoConfiguration;
 import io.sksteer.autoconfigure.SksteerLifecycle;
+import io.sksteer.autoconfigure.SksteerRules;
 import io.sksteer.bpf.BpfProgram;
 import io.sksteer.bpf.NetnsLink;
+import io.sksteer.bpf.ProbeAnswers;
 import io.sksteer.bpf.sklookup.SkLookupProgram;
 import io.sksteer.netty.ListenerHandler;
 import io.sksteer.testkit.Awaits;
@@ -18,9 +20,11 @@ import io.sksteer.testkit.LabelledListeners;
 import io.sksteer.testkit.TestNetns;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -93,6 +97,22 @@ class ObservabilityKernelTest {
             assertThatThrownBy(() -> inspector.explain("tcp", "example.com", 80, null, null)).hasMessageContaining("IPv4 or IPv6");
             assertThatThrownBy(() -> inspector.explain("tcp", "127.77.1.2", 0, null, null)).hasMessageContaining("1 to 65535");
             assertThatThrownBy(() -> inspector.explain("tcp", "127.77.1.2", 80, "::1", null)).hasMessageContaining("one family");
+        });
+    }
+
+    @Test
+    void explainAnswers503NamingLinux513WhereTheKernelCannotTestRunPrograms() {
+        runner().run(context -> {
+            // Steering runs for real, and on this kernel explain answers.
+            assertThat(inspector(context).explain("tcp", "127.77.1.2", 22, null, null).listener()).isEqualTo("admin");
+            // This kernel has test runs: only the probe's answer is that of a kernel before 5.13.
+            SteeringInspector before513 = new SteeringInspector(context.getBean(SksteerLifecycle.class)::engine,
+                    ProbeAnswers.skLookupTestRunBefore513());
+            SksteerEndpoint endpoint = new SksteerEndpoint(before513, context.getBean(SksteerRules.class));
+            WebEndpointResponse<Object> r = endpoint.explain("explain", "tcp", "127.77.1.2", 22, null, null);
+            assertThat(r.getStatus()).isEqualTo(503);
+            assertThat(r.getBody()).isEqualTo(Map.of("error", "this kernel cannot test-run sk_lookup programs (needs Linux 5.13): "
+                    + "test run of program 'sksteer_probe': ENOTSUPP"));
         });
     }
 
