@@ -5,12 +5,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
+import java.util.TreeMap;
+import java.util.function.IntUnaryOperator;
 import java.util.function.ToIntFunction;
 
 /**
@@ -20,60 +21,123 @@ import java.util.function.ToIntFunction;
  * <p>Lookups are split by "pf", the protocol-family index: tcp4 0, tcp6 1, udp4 2, udp6 3.
  *
  * <ul>
- *   <li><b>ports</b> (ARRAY, 65536 × u32): bit pf = some rule of pf covers this port; bit 4+pf =
- *       some rule of pf names this port singly. Misses on other ports stop here.</li>
- *   <li><b>buckets</b> (ARRAY, 4 × 65536 × u64), indexed {@code pf * 65536 + bucket}: which
- *       prefix-length classes have entries whose addresses fall in this bucket. The bucket of an
- *       IPv4 address is its first two bytes, of an IPv6 address its first two 16-bit groups XORed
- *       (both read as little-endian u16). The class of a length is the length for IPv4, half of it
- *       (at most 63) for IPv6. A zero mask ends the lookup.</li>
- *   <li><b>lengths</b> (ARRAY, 2 generations × 4 pf × 33 × 24 bytes): the prefix lengths present,
+ *   <li><b>ports</b> (ARRAY, 65536 × u32), the port gate: bit pf = some rule of pf covers this
+ *       port; bit 4+pf = some single-port entry of pf has this port; bit 8+pf = pf has prefixes
+ *       too short for address buckets ("global" lengths). Misses on other ports stop here.</li>
+ *   <li><b>buckets</b> (ARRAY, 4 × 2<sup>bits</sup> × u64), indexed {@code pf << bits | hash}:
+ *       the length classes that have entries whose addresses fall in this bucket. A bucket is an
+ *       IPv4 /24 or an IPv6 /64, hashed ({@link #bucket}); prefixes down to 8 bits shorter are
+ *       entered in every bucket they cover, shorter ones are global. Collisions only cost probes.
+ *       A lookup whose bucket is empty, with no global length, ends here.</li>
+ *   <li><b>globals</b> (ARRAY, 2 generations × 4 pf × u64): the length classes of global
+ *       lengths.</li>
+ *   <li><b>lengths</b> (ARRAY, 2 generations × 4 pf × 33 × 32 bytes): the prefix lengths present,
  *       longest first: {@code u32 length + 1} (0 ends the list), {@code u32 class}, {@code u32
- *       mask[4]} in network byte order.</li>
- *   <li><b>entries</b> (HASH, 24-byte key: {@code u8 generation, u8 pf, u8 length, u8 kind, u32
- *       port, u8 address[16]}): kind 0 with a port → the rule of that single port; kind 1 with
- *       port 0 → the entry's ranges and its {@code all} rule. Value: {@code u32 rule, u32 slot, u32
- *       range count, u32 first range index}.</li>
- *   <li><b>ranges</b> (ARRAY, 2 generations × capacity × 16 bytes): {@code u32 first, u32 last,
- *       u32 rule, u32 slot}, sorted by first port within an entry.</li>
+ *       flags} (1: has single-port entries, 2: has summaries), {@code u32 0}, {@code u8 mask[16]}
+ *       in network byte order.</li>
+ *   <li><b>singles</b> (HASH, 20-byte key {@code u8 pf, u8 length, u16 port, u8 address[16]}),
+ *       one entry per (prefix, port) of single-port rules and of narrow ranges. Value: per
+ *       generation {@code u32 rule, u32 slot} (rule {@link #NO_RULE}: absent in that
+ *       generation).</li>
+ *   <li><b>summaries</b> (HASH, the same key with port 0), one per prefix with wide ranges or an
+ *       {@code all} rule. Value: per generation {@code u32 all rule, u32 all slot, u32 range
+ *       count, u32 0} and 16 ranges {@code u16 first, u16 last, u32 rule, u32 slot}, by first
+ *       port.</li>
  * </ul>
+ *
+ * <p>Every value holds both generations, so a rule change rewrites only the entries it changes,
+ * and the program reads the half of the generation in force.
  */
 public final class DispatchTables {
 
     public static final int PORT_ENTRIES = 65536;
-    public static final int BUCKETS_PER_PF = 65536;
     /**
      * Distinct prefix lengths per protocol and family (every IPv4 length fits). The program is
-     * unrolled over them: with 33 lengths and 16 ranges it verifies in about 54,000 steps, also
-     * for a process holding only CAP_BPF and CAP_NET_ADMIN.
+     * unrolled over them, which keeps every path short enough for a process holding only CAP_BPF
+     * and CAP_NET_ADMIN.
      */
     public static final int MAX_LENGTHS = 33;
+    /** Ranges wider than {@link #NARROW_RANGE} ports that one prefix may have per protocol. */
     public static final int MAX_RANGES_PER_ENTRY = 16;
-    public static final int LENGTH_RECORD = 24;
-    public static final int KEY_SIZE = 24;
-    public static final int VALUE_SIZE = 16;
-    public static final int RANGE_RECORD = 16;
+    /** Ranges of at most this many ports become single-port entries: one probe, like a port. */
+    public static final int NARROW_RANGE = 16;
+    public static final int LENGTH_RECORD = 32;
+    public static final int KEY_SIZE = 20;
+    public static final int SINGLE_HALF = 8;
+    public static final int RANGE_RECORD = 12;
+    public static final int SUMMARY_HEADER = 16;
+    public static final int SUMMARY_HALF = SUMMARY_HEADER + MAX_RANGES_PER_ENTRY * RANGE_RECORD;
     public static final int NO_RULE = 0xffffffff;
-    static final int KIND_SINGLE = 0;
-    static final int KIND_SUMMARY = 1;
+    public static final int FLAG_SINGLES = 1;
+    public static final int FLAG_SUMMARIES = 2;
+    /** Bucket granularity: an IPv4 /24, an IPv6 /64. */
+    public static final int V4_BUCKET_LENGTH = 24;
+    public static final int V6_BUCKET_LENGTH = 64;
+    /** Prefixes up to this many bits shorter than a bucket are entered in each bucket they cover. */
+    public static final int EXPAND_BITS = 8;
+    /** The multiplier of the bucket hash (2^64 divided by the golden ratio). */
+    public static final long HASH_MULTIPLIER = 0x9E3779B97F4A7C15L;
 
-    /** An entries-map element: key and value bytes without the generation byte set. */
-    public record Entry(byte[] key, byte[] value) {
+    static final long NO_TARGET = target(NO_RULE, 0);
+
+    /** A singles or summaries key: protocol family, prefix length, port (0 for summaries), network. */
+    public record Key(int pf, int length, int port, long hi, long lo) {
+
+        static Key of(int pf, Prefix prefix, int port) {
+            ByteBuffer b = ByteBuffer.wrap(Arrays.copyOf(prefix.address(), 16));
+            return new Key(pf, prefix.length(), port, b.getLong(), b.getLong());
+        }
+
+        public byte[] bytes() {
+            ByteBuffer b = buffer(KEY_SIZE);
+            b.put((byte) pf).put((byte) length).putShort((short) port);
+            b.order(ByteOrder.BIG_ENDIAN).putLong(hi).putLong(lo);
+            return b.array();
+        }
     }
 
-    /** A ranges-array element at {@code index} within a generation's region. */
-    public record RangeRecord(int index, byte[] value) {
+    /** A prefix's ranges and its {@code all} rule: {@code ranges} holds first, last, rule, slot per range. */
+    public record Summary(int allRule, int allSlot, int[] ranges) {
+
+        static final Summary NONE = new Summary(NO_RULE, 0, new int[0]);
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Summary s && s.allRule == allRule && s.allSlot == allSlot && Arrays.equals(s.ranges, ranges);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * allRule + allSlot) + Arrays.hashCode(ranges);
+        }
+
+        void encode(ByteBuffer b) {
+            int start = b.position();
+            b.putInt(allRule).putInt(allSlot).putInt(ranges.length / 4).putInt(0);
+            for (int i = 0; i < ranges.length; i += 4) {
+                b.putShort((short) ranges[i]).putShort((short) ranges[i + 1]).putInt(ranges[i + 2]).putInt(ranges[i + 3]);
+            }
+            b.position(start + SUMMARY_HALF);
+        }
     }
 
+    /** A prefix length present for a protocol family, with what kinds of entries it has. */
+    public record Length(int length, int flags) {
+    }
+
+    private final int bucketBits;
     private final int[] ports = new int[PORT_ENTRIES];
-    private final long[] buckets = new long[4 * BUCKETS_PER_PF];
-    private final List<List<Integer>> lengths = new ArrayList<>();
-    private final List<Entry> entries = new ArrayList<>();
-    private final List<RangeRecord> ranges = new ArrayList<>();
+    private final long[] buckets;
+    private final long[] globals = new long[4];
+    private final List<List<Length>> lengths = new ArrayList<>();
+    private final Map<Key, Long> singles = new HashMap<>();
+    private final Map<Key, Summary> summaries = new HashMap<>();
 
-    private DispatchTables() {
+    private DispatchTables(int bucketBits) {
+        this.bucketBits = bucketBits;
+        this.buckets = new long[4 << bucketBits];
         for (int pf = 0; pf < 4; pf++) {
-            lengths.add(new ArrayList<>());
+            lengths.add(List.of());
         }
     }
 
@@ -82,96 +146,101 @@ public final class DispatchTables {
         return (protocol == Protocol.UDP ? 2 : 0) + (ipv4 ? 0 : 1);
     }
 
+    /** Buckets per protocol family, as a power of two, for a dispatcher of {@code maxRules}. */
+    public static int bucketBits(int maxRules) {
+        // At least 8 buckets per rule, so that an address near rules but in none of their
+        // prefixes rarely finds its bucket taken (each taken bucket costs such a miss a probe).
+        long wanted = 8L * Math.max(1, maxRules);
+        int bits = 64 - Long.numberOfLeadingZeros(wanted - 1);
+        return Math.max(12, Math.min(19, bits));
+    }
+
+    /** Single-port entries one rule set may have: narrow ranges stay ranges beyond it. */
+    public static int singlesBudget(int maxRules) {
+        return 2 * maxRules;
+    }
+
     /**
      * Checks the limits the generated program has — distinct prefix lengths per protocol and
-     * family, ranges per prefix — without building any table, so configurations can be validated
-     * cheaply before anything is created.
+     * family, wide ranges per prefix — without building any table, so configurations can be
+     * validated cheaply before anything is created.
      *
      * @throws InvalidRuleException naming a rule that exceeds a limit
      */
     public static void checkLimits(RuleSet rules) {
         record EntryId(int pf, Prefix prefix) {
         }
-        List<java.util.Set<Integer>> lengths = new ArrayList<>();
+        List<BitSet> lengths = new ArrayList<>();
         for (int pf = 0; pf < 4; pf++) {
-            lengths.add(new java.util.HashSet<>());
+            lengths.add(new BitSet(129));
         }
         Map<EntryId, List<SteeringRule>> ranges = new HashMap<>();
         for (SteeringRule r : rules.rules()) {
             int pf = pf(r.protocol(), r.prefix().isIpv4());
-            lengths.get(pf).add(r.prefix().length());
-            if (r.ports().rank() == 1) {
+            lengths.get(pf).set(r.prefix().length());
+            if (r.ports().rank() == 1 && width(r.ports()) > NARROW_RANGE) {
                 ranges.computeIfAbsent(new EntryId(pf, r.prefix()), id -> new ArrayList<>()).add(r);
             }
         }
         for (int pf = 0; pf < 4; pf++) {
-            if (lengths.get(pf).size() > MAX_LENGTHS) {
+            if (lengths.get(pf).cardinality() > MAX_LENGTHS) {
                 throw new InvalidRuleException("sksteer.listeners", null, "more than " + MAX_LENGTHS
                         + " distinct prefix lengths for " + pfName(pf) + "; use fewer lengths");
             }
         }
         for (List<SteeringRule> list : ranges.values()) {
             if (list.size() > MAX_RANGES_PER_ENTRY) {
-                list.sort((a, b) -> Integer.compare(a.ports().first(), b.ports().first()));
-                SteeringRule r = list.get(MAX_RANGES_PER_ENTRY);
-                throw new InvalidRuleException(r.origin(), r.ports().toString(), "more than " + MAX_RANGES_PER_ENTRY
-                        + " port ranges for " + r.protocol().name().toLowerCase() + " " + r.prefix()
-                        + "; merge ranges or split the prefix");
+                throw tooManyRanges(list.get(MAX_RANGES_PER_ENTRY));
             }
         }
+    }
+
+    private static InvalidRuleException tooManyRanges(SteeringRule r) {
+        return new InvalidRuleException(r.origin(), r.ports().toString(), "more than " + MAX_RANGES_PER_ENTRY
+                + " port ranges wider than " + NARROW_RANGE + " ports for " + r.protocol().name().toLowerCase() + " "
+                + r.prefix() + "; merge ranges or split the prefix");
+    }
+
+    private static int width(PortSpec p) {
+        return p.last() - p.first() + 1;
     }
 
     /**
      * Computes the tables.
      *
      * @param rules the rules, in precedence order
-     * @param ruleId the counter index of each rule
+     * @param ruleId the counter index of the rule at each position of {@code rules.rules()}
      * @param slot the SOCKMAP slot of each listener
-     * @param rangeCapacity ranges one generation may hold
+     * @param maxRules the dispatcher's capacity, which sizes the buckets and the singles budget
      * @throws InvalidRuleException when a limit is exceeded, naming a rule that exceeds it
      */
-    public static DispatchTables compute(RuleSet rules, ToIntFunction<SteeringRule> ruleId,
-            ToIntFunction<String> slot, int rangeCapacity) {
+    public static DispatchTables compute(RuleSet rules, IntUnaryOperator ruleId,
+            ToIntFunction<String> slot, int maxRules) {
         checkLimits(rules);
-        DispatchTables t = new DispatchTables();
+        DispatchTables t = new DispatchTables(bucketBits(maxRules));
         record EntryId(int pf, Prefix prefix) {
-            int length() {
-                return prefix.length();
-            }
         }
-        class Spec {
-            final List<SteeringRule> singles = new ArrayList<>();
-            final List<SteeringRule> ranges = new ArrayList<>();
-            SteeringRule all;
-            byte[] address;
-        }
-        Map<EntryId, Spec> specs = new LinkedHashMap<>();
-        List<TreeSet<Integer>> lengthSets = new ArrayList<>();
-        for (int pf = 0; pf < 4; pf++) {
-            lengthSets.add(new TreeSet<>(Collections.reverseOrder()));
-        }
-        // Port coverage per pf as a difference array: +1 at a spec's first port, -1 after its last.
-        int[][] coverage = new int[4][PORT_ENTRIES + 1];
-        for (SteeringRule r : rules.rules()) {
-            int pf = pf(r.protocol(), r.prefix().isIpv4());
-            byte[] address = r.prefix().address();
-            Spec s = specs.computeIfAbsent(new EntryId(pf, r.prefix()), id -> new Spec());
-            s.address = address;
-            switch (r.ports().rank()) {
-                case 0 -> s.singles.add(r);
-                case 1 -> s.ranges.add(r);
-                default -> {
-                    if (s.all == null) {
-                        s.all = r;
-                    }
+        final class Group {
+            int[] positions = new int[2];
+            int size;
+
+            void add(int position) {
+                if (size == positions.length) {
+                    positions = Arrays.copyOf(positions, 2 * size);
                 }
+                positions[size++] = position;
             }
-            lengthSets.get(pf).add(r.prefix().length());
+        }
+        // Rules are in precedence order, so within a prefix: singles by port, ranges by first port, all.
+        List<SteeringRule> all = rules.rules();
+        Map<EntryId, Group> groups = new LinkedHashMap<>();
+        int[][] coverage = new int[4][PORT_ENTRIES + 1];
+        for (int i = 0; i < all.size(); i++) {
+            SteeringRule r = all.get(i);
+            int pf = pf(r.protocol(), r.prefix().isIpv4());
+            groups.computeIfAbsent(new EntryId(pf, r.prefix()), id -> new Group()).add(i);
             coverage[pf][r.ports().first()]++;
             coverage[pf][r.ports().last() + 1]--;
-            if (r.ports().rank() == 0) {
-                t.ports[r.ports().first()] |= 1 << (4 + pf);
-            }
         }
         for (int pf = 0; pf < 4; pf++) {
             int depth = 0;
@@ -182,47 +251,122 @@ public final class DispatchTables {
                 }
             }
         }
+        int budget = singlesBudget(maxRules);
+        List<TreeMap<Integer, Integer>> flagsByLength = new ArrayList<>();
         for (int pf = 0; pf < 4; pf++) {
-            t.lengths.get(pf).addAll(lengthSets.get(pf));
+            flagsByLength.add(new TreeMap<>((a, b) -> Integer.compare(b, a)));
         }
-        int rangeIndex = 0;
-        for (Map.Entry<EntryId, Spec> e : specs.entrySet()) {
-            EntryId id = e.getKey();
-            Spec s = e.getValue();
-            boolean v4 = id.pf() % 2 == 0;
-            for (int bucket : bucketsOf(s.address, id.length(), v4)) {
-                t.buckets[id.pf() * BUCKETS_PER_PF + bucket] |= 1L << lengthClass(id.length(), v4);
+        // True single ports first, so that narrow ranges are expanded only within what is left.
+        for (Map.Entry<EntryId, Group> e : groups.entrySet()) {
+            Group g = e.getValue();
+            for (int i = 0; i < g.size; i++) {
+                SteeringRule r = all.get(g.positions[i]);
+                if (r.ports().rank() == 0) {
+                    t.putSingle(Key.of(e.getKey().pf(), r.prefix(), r.ports().first()),
+                            target(ruleId.applyAsInt(g.positions[i]), slot.applyAsInt(r.listener())));
+                }
             }
-            Map<Integer, SteeringRule> singlesByPort = new HashMap<>();
-            for (SteeringRule r : s.singles) {
-                singlesByPort.putIfAbsent(r.ports().first(), r);
+        }
+        for (Map.Entry<EntryId, Group> e : groups.entrySet()) {
+            int pf = e.getKey().pf();
+            Prefix prefix = e.getKey().prefix();
+            Group g = e.getValue();
+            List<SteeringRule> wide = new ArrayList<>(0);
+            List<Integer> wideIds = new ArrayList<>(0);
+            SteeringRule allPorts = null;
+            int allId = NO_RULE;
+            boolean single = false;
+            for (int i = 0; i < g.size; i++) {
+                SteeringRule r = all.get(g.positions[i]);
+                int id = ruleId.applyAsInt(g.positions[i]);
+                switch (r.ports().rank()) {
+                    case 0 -> single = true;
+                    case 1 -> {
+                        // A narrow range becomes single-port entries, unless a wide range before it
+                        // overlaps it (that one wins there) or the budget is spent.
+                        boolean shadowed = false;
+                        for (SteeringRule w : wide) {
+                            shadowed |= w.ports().overlaps(r.ports());
+                        }
+                        if (width(r.ports()) <= NARROW_RANGE && !shadowed && t.singles.size() + width(r.ports()) <= budget) {
+                            long target = target(id, slot.applyAsInt(r.listener()));
+                            for (int port = r.ports().first(); port <= r.ports().last(); port++) {
+                                t.putSingle(Key.of(pf, prefix, port), target);
+                            }
+                            single = true;
+                        } else {
+                            wide.add(r);
+                            wideIds.add(id);
+                        }
+                    }
+                    default -> {
+                        if (allPorts == null) {
+                            allPorts = r;
+                            allId = id;
+                        }
+                    }
+                }
             }
-            for (SteeringRule r : singlesByPort.values()) {
-                t.entries.add(new Entry(key(id.pf(), id.length(), KIND_SINGLE, r.ports().first(), s.address),
-                        value(ruleId.applyAsInt(r), slot.applyAsInt(r.listener()), 0, 0)));
+            if (wide.size() > MAX_RANGES_PER_ENTRY) {
+                throw tooManyRanges(wide.get(MAX_RANGES_PER_ENTRY));
             }
-            if (s.ranges.isEmpty() && s.all == null) {
-                continue;
+            int flags = single ? FLAG_SINGLES : 0;
+            if (!wide.isEmpty() || allPorts != null) {
+                flags |= FLAG_SUMMARIES;
+                int[] ranges = new int[4 * wide.size()];
+                for (int i = 0; i < wide.size(); i++) {
+                    SteeringRule r = wide.get(i);
+                    ranges[4 * i] = r.ports().first();
+                    ranges[4 * i + 1] = r.ports().last();
+                    ranges[4 * i + 2] = wideIds.get(i);
+                    ranges[4 * i + 3] = slot.applyAsInt(r.listener());
+                }
+                t.summaries.put(Key.of(pf, prefix, 0), new Summary(allId,
+                        allPorts == null ? 0 : slot.applyAsInt(allPorts.listener()), ranges));
             }
-            List<SteeringRule> sorted = new ArrayList<>(s.ranges);
-            sorted.sort((a, b) -> Integer.compare(a.ports().first(), b.ports().first()));
-            if (rangeIndex + sorted.size() > rangeCapacity) {
-                SteeringRule r = sorted.get(0);
-                throw new InvalidRuleException(r.origin(), null, "more port ranges than the dispatcher holds ("
-                        + rangeCapacity + "); raise sksteer.max-rules");
+            flagsByLength.get(pf).merge(prefix.length(), flags, (a, b) -> a | b);
+            t.enterBuckets(pf, prefix);
+        }
+        for (int pf = 0; pf < 4; pf++) {
+            if (t.globals[pf] != 0) {
+                for (int p = 0; p < PORT_ENTRIES; p++) {
+                    t.ports[p] |= 1 << (8 + pf);
+                }
             }
-            int first = rangeIndex;
-            for (SteeringRule r : sorted) {
-                ByteBuffer b = buffer(RANGE_RECORD);
-                b.putInt(r.ports().first()).putInt(r.ports().last()).putInt(ruleId.applyAsInt(r)).putInt(slot.applyAsInt(r.listener()));
-                t.ranges.add(new RangeRecord(rangeIndex++, b.array()));
-            }
-            int allRule = s.all == null ? NO_RULE : ruleId.applyAsInt(s.all);
-            int allSlot = s.all == null ? 0 : slot.applyAsInt(s.all.listener());
-            t.entries.add(new Entry(key(id.pf(), id.length(), KIND_SUMMARY, 0, s.address),
-                    value(allRule, allSlot, sorted.size(), first)));
+            List<Length> list = new ArrayList<>();
+            flagsByLength.get(pf).forEach((length, flags) -> list.add(new Length(length, flags)));
+            t.lengths.set(pf, List.copyOf(list));
         }
         return t;
+    }
+
+    private void putSingle(Key key, long target) {
+        if (singles.putIfAbsent(key, target) == null) {
+            ports[key.port()] |= 1 << (4 + key.pf());
+        }
+    }
+
+    private void enterBuckets(int pf, Prefix prefix) {
+        boolean v4 = pf % 2 == 0;
+        int length = prefix.length();
+        int cls = lengthClass(length, v4);
+        int bucketLength = v4 ? V4_BUCKET_LENGTH : V6_BUCKET_LENGTH;
+        if (length < bucketLength - EXPAND_BITS) {
+            globals[pf] |= 1L << cls;
+            return;
+        }
+        byte[] a = Arrays.copyOf(prefix.address(), 16);
+        int free = Math.max(0, bucketLength - length);
+        int lastByte = bucketLength / 8 - 1;
+        for (int v = 0; v < 1 << free; v++) {
+            a[lastByte] = (byte) ((a[lastByte] & ~((1 << free) - 1)) | v);
+            buckets[pf << bucketBits | bucket(a, v4, bucketBits)] |= 1L << cls;
+        }
+    }
+
+    /** A rule and its listener's slot as one value. */
+    static long target(int rule, int slot) {
+        return (long) rule << 32 | (slot & 0xffffffffL);
     }
 
     /** The class bit of a prefix length in a bucket mask. */
@@ -230,72 +374,55 @@ public final class DispatchTables {
         return ipv4 ? length : Math.min(length >> 1, 63);
     }
 
-    /** The bucket of an address as the program computes it. */
-    public static int bucketOf(byte[] address) {
-        int b0 = address[0] & 0xff;
-        int b1 = address[1] & 0xff;
-        if (address.length == 4) {
-            return b0 | b1 << 8;
+    /**
+     * The bucket of an address (4 or 16 bytes; extra bytes ignored), as the program computes it:
+     * the address cut to the bucket length, read as the program's loads read it, multiplied by
+     * {@link #HASH_MULTIPLIER}, top {@code bits} bits.
+     */
+    public static int bucket(byte[] address, boolean ipv4, int bits) {
+        ByteBuffer b = ByteBuffer.wrap(address).order(ByteOrder.nativeOrder());
+        long x;
+        if (ipv4) {
+            x = b.getInt(0) & 0xffffffffL & Integer.toUnsignedLong(nativeMask24());
+        } else {
+            x = (b.getInt(0) & 0xffffffffL) << 32 | (b.getInt(4) & 0xffffffffL);
         }
-        return (b0 | b1 << 8) ^ ((address[2] & 0xff) | (address[3] & 0xff) << 8);
+        return (int) ((x * HASH_MULTIPLIER) >>> (64 - bits));
     }
 
-    /** Every bucket an address of the prefix may fall in. */
-    static int[] bucketsOf(byte[] network, int length, boolean ipv4) {
-        int fixedBits = ipv4 ? 16 : 32;
-        if (length >= fixedBits) {
-            return new int[] {bucketOf(network)};
-        }
-        if (!ipv4 && length <= 16) {
-            int[] all = new int[BUCKETS_PER_PF];
-            Arrays.setAll(all, i -> i);
-            return all;
-        }
-        int free = fixedBits - length;
-        int base = ipv4 ? ((network[0] & 0xff) << 8 | (network[1] & 0xff))
-                : ByteBuffer.wrap(network, 0, 4).getInt();
-        int[] out = new int[1 << free];
-        byte[] a = network.clone();
-        for (int v = 0; v < out.length; v++) {
-            int word = base | v;
-            if (ipv4) {
-                a[0] = (byte) (word >> 8);
-                a[1] = (byte) word;
-            } else {
-                a[0] = (byte) (word >> 24);
-                a[1] = (byte) (word >> 16);
-                a[2] = (byte) (word >> 8);
-                a[3] = (byte) word;
-            }
-            out[v] = bucketOf(a);
-        }
-        return out;
+    /** The first three address bytes of a native-order u32 load. */
+    static int nativeMask24() {
+        return ByteBuffer.wrap(new byte[] {-1, -1, -1, 0}).order(ByteOrder.nativeOrder()).getInt();
     }
 
-    static byte[] key(int pf, int length, int kind, int port, byte[] address) {
-        ByteBuffer b = buffer(KEY_SIZE);
-        b.put((byte) 0).put((byte) pf).put((byte) length).put((byte) kind).putInt(port);
-        b.put(address);
-        return b.array();
-    }
-
-    private static byte[] value(int rule, int slot, int rangeCount, int firstRange) {
-        return buffer(VALUE_SIZE).putInt(rule).putInt(slot).putInt(rangeCount).putInt(firstRange).array();
-    }
-
-    /** A length record for {@code length} in family {@code ipv4}, or the end marker for -1. */
-    public static byte[] lengthRecord(int length, boolean ipv4) {
+    /** The bytes of a length record for {@code length} and its flags, or the end marker for null. */
+    public static byte[] lengthRecord(Length length, boolean ipv4) {
         ByteBuffer b = buffer(LENGTH_RECORD);
-        if (length < 0) {
+        if (length == null) {
             return b.array();
         }
-        b.putInt(length + 1).putInt(lengthClass(length, ipv4));
-        byte[] mask = Prefix.mask(new byte[] {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},
-                ipv4 ? Math.min(length, 32) : length);
+        b.putInt(length.length() + 1).putInt(lengthClass(length.length(), ipv4)).putInt(length.flags()).putInt(0);
+        byte[] ones = new byte[16];
+        Arrays.fill(ones, (byte) -1);
+        byte[] mask = Prefix.mask(ones, ipv4 ? Math.min(length.length(), 32) : length.length());
         if (ipv4) {
             Arrays.fill(mask, 4, 16, (byte) 0);
         }
         b.put(mask);
+        return b.array();
+    }
+
+    /** A singles value: the target in each generation ({@link #NO_TARGET} where absent). */
+    static byte[] singleValue(long gen0, long gen1) {
+        return buffer(2 * SINGLE_HALF).putInt((int) (gen0 >>> 32)).putInt((int) gen0)
+                .putInt((int) (gen1 >>> 32)).putInt((int) gen1).array();
+    }
+
+    /** A summaries value: the summary in each generation ({@link Summary#NONE} where absent). */
+    static byte[] summaryValue(Summary gen0, Summary gen1) {
+        ByteBuffer b = buffer(2 * SUMMARY_HALF);
+        gen0.encode(b);
+        gen1.encode(b);
         return b.array();
     }
 
@@ -307,6 +434,10 @@ public final class DispatchTables {
         return new String[] {"tcp over IPv4", "tcp over IPv6", "udp over IPv4", "udp over IPv6"}[pf];
     }
 
+    public int bucketBits() {
+        return bucketBits;
+    }
+
     public int[] ports() {
         return ports;
     }
@@ -315,16 +446,22 @@ public final class DispatchTables {
         return buckets;
     }
 
+    /** The class mask of global lengths per protocol family. */
+    public long[] globals() {
+        return globals;
+    }
+
     /** Prefix lengths of {@code pf}, longest first. */
-    public List<Integer> lengths(int pf) {
+    public List<Length> lengths(int pf) {
         return lengths.get(pf);
     }
 
-    public List<Entry> entries() {
-        return entries;
+    /** Single-port entries and their targets ({@link #target} encoding). */
+    public Map<Key, Long> singles() {
+        return singles;
     }
 
-    public List<RangeRecord> ranges() {
-        return ranges;
+    public Map<Key, Summary> summaries() {
+        return summaries;
     }
 }

@@ -10,12 +10,11 @@ import io.sksteer.bpf.MapSpec;
 import io.sksteer.bpf.MapType;
 import io.sksteer.bpf.PerCpuArray;
 import io.sksteer.bpf.SocketMap;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,31 +23,49 @@ import java.util.Set;
 /**
  * The dispatcher's kernel objects — its maps and its program — and the rule set in force.
  * Creating one fills the maps and loads the program; attaching is the caller's last step.
- * {@link #apply} replaces the rules without touching the program: the new rules are written under
- * the other generation, the generation flips in one word, and the old entries go only after every
- * program run that could still read them has finished.
+ *
+ * <p>{@link #apply} replaces the rules without touching the program, and writes only what the
+ * change touches. Every entry holds a value for each of two generations: the new rules are written
+ * into the half of the generation not in force, the generation flips in one word, and once every
+ * program run that could still read the old half has finished, the old half is made equal to the
+ * new one (or the entry deleted). No lookup sees a mix of old and new rules.
  */
 public final class Dispatcher implements AutoCloseable {
 
     private final int maxRules;
-    private final int rangeCapacity;
+    private final int bucketBits;
     private final List<KernelMap> maps = new ArrayList<>();
     private final BpfMap<Integer, Integer> ports;
     private final BpfMap<Integer, Long> buckets;
     private final BpfMap<Integer, Integer> state;
+    private final BpfMap<Integer, Long> globals;
     private final BpfMap<Integer, byte[]> lengths;
-    private final BpfMap<byte[], byte[]> entries;
-    private final BpfMap<Integer, byte[]> ranges;
+    private final BpfMap<byte[], byte[]> singles;
+    private final BpfMap<byte[], byte[]> summaries;
     private final SocketMap<Integer> sockets;
     private final PerCpuArray<RuleCounters> counters;
     private final BpfProgram program;
     private final Map<String, Integer> slots;
 
-    private final Map<RuleKey, Integer> ruleIds = new HashMap<>();
+    private Map<RuleKey, Integer> ruleIds = new HashMap<>();
     private final Deque<Integer> freeIds = new ArrayDeque<>();
+    /** Counter indexes some rule has used: only those need zeroing when reused. */
+    private final BitSet usedIds = new BitSet();
     private int generation;
+    private boolean created = true;
     private RuleSet rules = RuleSet.empty();
     private DispatchTables tables;
+
+    /**
+     * What the last {@link #apply} wrote: singles and summaries elements written and deleted, and
+     * gate and bucket words written (both phases of a change counted).
+     */
+    public record ApplyStats(int entriesWritten, int entriesDeleted, int gateWords, int bucketWords) {
+    }
+
+    private int gateWords;
+    private int bucketWords;
+    private ApplyStats lastApply = new ApplyStats(0, 0, 0, 0);
 
     /** A rule's identity: what it matches and where it steers (not where it was written). */
     private record RuleKey(io.sksteer.bpf.sklookup.Protocol protocol, Prefix prefix, PortSpec ports, String listener) {
@@ -59,7 +76,7 @@ public final class Dispatcher implements AutoCloseable {
 
     private Dispatcher(int maxRules, Map<String, Integer> slots, boolean dropOnMissing) {
         this.maxRules = maxRules;
-        this.rangeCapacity = maxRules;
+        this.bucketBits = DispatchTables.bucketBits(maxRules);
         this.slots = Map.copyOf(slots);
         for (int id = 0; id < maxRules; id++) {
             freeIds.add(id);
@@ -67,24 +84,28 @@ public final class Dispatcher implements AutoCloseable {
         try {
             ports = add(BpfMap.create(MapSpec.of(DispatcherProgram.PORTS, MapType.ARRAY, 4, 4, DispatchTables.PORT_ENTRIES),
                     Codec.u32(), Codec.u32()));
-            buckets = add(BpfMap.create(MapSpec.of(DispatcherProgram.BUCKETS, MapType.ARRAY, 4, 8,
-                    4 * DispatchTables.BUCKETS_PER_PF), Codec.u32(), Codec.u64()));
+            buckets = add(BpfMap.create(MapSpec.of(DispatcherProgram.BUCKETS, MapType.ARRAY, 4, 8, 4 << bucketBits),
+                    Codec.u32(), Codec.u64()));
             state = add(BpfMap.create(MapSpec.of(DispatcherProgram.STATE, MapType.ARRAY, 4, 4, 1), Codec.u32(), Codec.u32()));
+            globals = add(BpfMap.create(MapSpec.of(DispatcherProgram.GLOBALS, MapType.ARRAY, 4, 8, 2 * 4), Codec.u32(), Codec.u64()));
             lengths = add(BpfMap.create(MapSpec.of(DispatcherProgram.LENGTHS, MapType.ARRAY, 4, DispatchTables.LENGTH_RECORD,
                     2 * 4 * DispatchTables.MAX_LENGTHS), Codec.u32(), Codec.bytes(DispatchTables.LENGTH_RECORD)));
-            // Two keys at most per rule (its single port, its entry's summary), per generation.
-            entries = add(BpfMap.create(new MapSpec(DispatcherProgram.ENTRIES, MapType.HASH, DispatchTables.KEY_SIZE,
-                    DispatchTables.VALUE_SIZE, 4 * maxRules, Set.of(MapFlag.BPF_F_NO_PREALLOC)),
-                    Codec.bytes(DispatchTables.KEY_SIZE), Codec.bytes(DispatchTables.VALUE_SIZE)));
-            ranges = add(BpfMap.create(MapSpec.of(DispatcherProgram.RANGES, MapType.ARRAY, 4, DispatchTables.RANGE_RECORD,
-                    2 * rangeCapacity), Codec.u32(), Codec.bytes(DispatchTables.RANGE_RECORD)));
+            // Both rule sets of a change may be present at once: true single ports of at most
+            // maxRules rules, plus each set's narrow ranges within the singles budget.
+            singles = add(BpfMap.create(new MapSpec(DispatcherProgram.SINGLES, MapType.HASH, DispatchTables.KEY_SIZE,
+                    2 * DispatchTables.SINGLE_HALF, maxRules + 2 * DispatchTables.singlesBudget(maxRules),
+                    Set.of(MapFlag.BPF_F_NO_PREALLOC)),
+                    Codec.bytes(DispatchTables.KEY_SIZE), Codec.bytes(2 * DispatchTables.SINGLE_HALF)));
+            summaries = add(BpfMap.create(new MapSpec(DispatcherProgram.SUMMARIES, MapType.HASH, DispatchTables.KEY_SIZE,
+                    2 * DispatchTables.SUMMARY_HALF, maxRules, Set.of(MapFlag.BPF_F_NO_PREALLOC)),
+                    Codec.bytes(DispatchTables.KEY_SIZE), Codec.bytes(2 * DispatchTables.SUMMARY_HALF)));
             sockets = add(SocketMap.createSockMap(MapSpec.sockMap(DispatcherProgram.SOCKETS, Math.max(1, slots.size()))));
             // One more than the rules: the last counts test runs (explain), which must not count as traffic.
             counters = add(PerCpuArray.create(MapSpec.of(DispatcherProgram.COUNTERS, MapType.PERCPU_ARRAY, 4, 32, maxRules + 1),
                     Codec.of(32, (c, b) -> b.putLong(c.lookups()).putLong(c.steered()).putLong(c.missingSocket()).putLong(c.assignErrors()),
                             b -> new RuleCounters(b.getLong(), b.getLong(), b.getLong(), b.getLong()))));
-            tables = DispatchTables.compute(RuleSet.empty(), r -> 0, l -> 0, rangeCapacity);
-            program = BpfProgram.load(DispatcherProgram.spec(dropOnMissing,
+            tables = DispatchTables.compute(RuleSet.empty(), r -> 0, l -> 0, maxRules);
+            program = BpfProgram.load(DispatcherProgram.spec(bucketBits, dropOnMissing,
                     BpfFeatures.ingressIfindex().isAvailable() ? maxRules : -1), maps);
         } catch (RuntimeException e) {
             closeMaps(e);
@@ -147,31 +168,36 @@ public final class Dispatcher implements AutoCloseable {
         return id == null ? RuleCounters.ZERO : counters.sum(id, RuleCounters::plus);
     }
 
+    /** What the last successful {@link #apply} (or the creation) wrote to the maps. */
+    public synchronized ApplyStats lastApply() {
+        return lastApply;
+    }
+
     /**
-     * Replaces the rule set in force. The program is neither reloaded nor detached, and no lookup
-     * sees a mix of old and new rules.
+     * Replaces the rule set in force. The program is neither reloaded nor detached, no lookup
+     * sees a mix of old and new rules, and the map writes are proportional to the change.
      *
      * @throws InvalidRuleException if the rules exceed a limit or name an unknown listener; the
      *     rules in force stay as they were
      */
     public synchronized void apply(RuleSet next) {
-        for (SteeringRule r : next.rules()) {
+        List<SteeringRule> nextRules = next.rules();
+        for (SteeringRule r : nextRules) {
             if (!slots.containsKey(r.listener())) {
                 throw new InvalidRuleException(r.origin(), r.listener(), "no listener named '" + r.listener() + "'");
             }
         }
         // Rule ids: kept for rules that stay, taken from the free list for new ones.
-        Map<RuleKey, Integer> nextIds = new HashMap<>();
+        Map<RuleKey, Integer> nextIds = new HashMap<>(2 * nextRules.size());
+        int[] ids = new int[nextRules.size()];
         List<Integer> fresh = new ArrayList<>();
-        for (SteeringRule r : next.rules()) {
+        for (int i = 0; i < ids.length; i++) {
+            SteeringRule r = nextRules.get(i);
             RuleKey key = RuleKey.of(r);
             Integer id = ruleIds.get(key);
             if (id == null) {
-                id = nextIds.get(key);
-            }
-            if (id == null) {
                 if (freeIds.isEmpty()) {
-                    freeIds.addAll(fresh);
+                    fresh.forEach(freeIds::addFirst);
                     throw new InvalidRuleException(r.origin(), null, "more than " + maxRules
                             + " rules; raise sksteer.max-rules");
                 }
@@ -179,72 +205,185 @@ public final class Dispatcher implements AutoCloseable {
                 fresh.add(id);
             }
             nextIds.put(key, id);
+            ids[i] = id;
         }
         DispatchTables nextTables;
         try {
-            nextTables = DispatchTables.compute(next, r -> nextIds.get(RuleKey.of(r)), slots::get, rangeCapacity);
-            counters.updateAll(fresh, RuleCounters.ZERO);
+            nextTables = DispatchTables.compute(next, i -> ids[i], slots::get, maxRules);
+            List<Integer> reused = new ArrayList<>();
+            for (int id : fresh) {
+                if (usedIds.get(id)) {
+                    reused.add(id);
+                }
+            }
+            counters.updateAll(reused, RuleCounters.ZERO);
         } catch (RuntimeException e) {
             fresh.forEach(freeIds::addFirst);
             throw e;
         }
+        fresh.forEach(usedIds::set);
 
         int nextGen = 1 - generation;
-        boolean first = rules.size() == 0 && tables.entries().isEmpty();
-        // 1. The new generation's ranges, entries and lengths, invisible until the flip.
-        int rangeBase = nextGen * rangeCapacity;
-        Map<Integer, byte[]> rangeWrites = new LinkedHashMap<>();
-        for (DispatchTables.RangeRecord r : nextTables.ranges()) {
-            rangeWrites.put(rangeBase + r.index(), r.value());
-        }
-        ranges.updateAll(rangeWrites);
-        Map<byte[], byte[]> entryWrites = new LinkedHashMap<>();
-        for (DispatchTables.Entry e : nextTables.entries()) {
-            entryWrites.put(withGeneration(e.key(), nextGen), withRangeBase(e.value(), rangeBase));
-        }
-        entries.updateAll(entryWrites);
-        writeLengths(nextGen, nextTables);
-        // 2. Gates admit both rule sets while both may be read.
-        writeGates(tables, nextTables, true);
-        // 3. The flip.
-        state.update(0, nextGen);
-        // 4. Wait until no program run can still be reading the old generation, then drop it.
-        if (!first) {
+        EntryChanges changes = new EntryChanges(tables, nextTables);
+        gateWords = 0;
+        bucketWords = 0;
+        if (created) {
+            // Nothing in the maps and nothing attached yet (create): both halves at once.
+            changes.settle();
+            writeLengths(nextGen, nextTables);
+            writeGates(tables, nextTables, true);
+            state.update(0, nextGen);
+        } else {
+            // 1. The new rules in the other generation's half, invisible until the flip.
+            changes.prepare(generation);
+            writeLengths(nextGen, nextTables);
+            // 2. Gates admit both rule sets while both may be read.
+            writeGates(tables, nextTables, true);
+            // 3. The flip.
+            state.update(0, nextGen);
+            // 4. Once no program run can still be reading the old half, align it (or delete).
             BpfProgram.awaitRunsInFlight();
+            changes.settle();
+            writeGates(tables, nextTables, false);
         }
-        List<byte[]> old = new ArrayList<>(tables.entries().size());
-        for (DispatchTables.Entry e : tables.entries()) {
-            old.add(withGeneration(e.key(), generation));
+        BitSet kept = new BitSet(maxRules);
+        for (int id : ids) {
+            kept.set(id);
         }
-        entries.deleteAll(old);
-        writeLengths(generation, null);
-        writeGates(tables, nextTables, false);
-        Set<Integer> keep = new HashSet<>(nextIds.values());
-        for (Integer id : ruleIds.values()) {
-            if (!keep.contains(id)) {
+        for (int id : ruleIds.values()) {
+            if (!kept.get(id)) {
                 freeIds.add(id);
             }
         }
-        ruleIds.clear();
-        ruleIds.putAll(nextIds);
+        ruleIds = nextIds;
         generation = nextGen;
         tables = nextTables;
         rules = next;
+        lastApply = new ApplyStats(changes.written, changes.deleted, gateWords, bucketWords);
+        created = false;
+    }
+
+    /**
+     * The singles and summaries entries that differ between the tables in force and the next
+     * ones, found once and written in one or two steps.
+     */
+    private final class EntryChanges {
+        final List<byte[]> singleKeys = new ArrayList<>();
+        final List<long[]> singleTargets = new ArrayList<>();   // {old, next}; NO_TARGET where absent
+        final List<byte[]> summaryKeys = new ArrayList<>();
+        final List<DispatchTables.Summary[]> summaryValues = new ArrayList<>();
+        int written;
+        int deleted;
+
+        EntryChanges(DispatchTables in, DispatchTables next) {
+            Map<DispatchTables.Key, Long> was = in.singles();
+            next.singles().forEach((key, target) -> {
+                Long old = was.get(key);
+                if (old == null || old.longValue() != target.longValue()) {
+                    singleKeys.add(key.bytes());
+                    singleTargets.add(new long[] {old == null ? DispatchTables.NO_TARGET : old, target});
+                }
+            });
+            was.forEach((key, old) -> {
+                if (!next.singles().containsKey(key)) {
+                    singleKeys.add(key.bytes());
+                    singleTargets.add(new long[] {old, DispatchTables.NO_TARGET});
+                }
+            });
+            Map<DispatchTables.Key, DispatchTables.Summary> wasSummary = in.summaries();
+            next.summaries().forEach((key, summary) -> {
+                DispatchTables.Summary old = wasSummary.get(key);
+                if (!summary.equals(old)) {
+                    summaryKeys.add(key.bytes());
+                    summaryValues.add(new DispatchTables.Summary[] {old == null ? DispatchTables.Summary.NONE : old, summary});
+                }
+            });
+            wasSummary.forEach((key, old) -> {
+                if (!next.summaries().containsKey(key)) {
+                    summaryKeys.add(key.bytes());
+                    summaryValues.add(new DispatchTables.Summary[] {old, DispatchTables.Summary.NONE});
+                }
+            });
+        }
+
+        /** Before the flip: the next rules into the half of generation {@code inForce ^ 1}. */
+        void prepare(int inForce) {
+            Map<byte[], byte[]> singleWrites = new LinkedHashMap<>();
+            for (int i = 0; i < singleKeys.size(); i++) {
+                long[] t = singleTargets.get(i);
+                singleWrites.put(singleKeys.get(i), singleValue(inForce, t[0], t[1]));
+            }
+            Map<byte[], byte[]> summaryWrites = new LinkedHashMap<>();
+            for (int i = 0; i < summaryKeys.size(); i++) {
+                DispatchTables.Summary[] v = summaryValues.get(i);
+                summaryWrites.put(summaryKeys.get(i), summaryValue(inForce, v[0], v[1]));
+            }
+            // Each write changes only the half no program run reads: the order does not matter.
+            singles.updateAll(singleWrites);
+            summaries.updateAll(summaryWrites);
+            written += singleWrites.size() + summaryWrites.size();
+        }
+
+        /** After the flip (or before anything reads the maps): both halves hold the next rules. */
+        void settle() {
+            Map<byte[], byte[]> singleWrites = new LinkedHashMap<>();
+            List<byte[]> singleDeletes = new ArrayList<>();
+            for (int i = 0; i < singleKeys.size(); i++) {
+                long target = singleTargets.get(i)[1];
+                if (target == DispatchTables.NO_TARGET) {
+                    singleDeletes.add(singleKeys.get(i));
+                } else {
+                    singleWrites.put(singleKeys.get(i), DispatchTables.singleValue(target, target));
+                }
+            }
+            Map<byte[], byte[]> summaryWrites = new LinkedHashMap<>();
+            List<byte[]> summaryDeletes = new ArrayList<>();
+            for (int i = 0; i < summaryKeys.size(); i++) {
+                DispatchTables.Summary summary = summaryValues.get(i)[1];
+                if (summary == DispatchTables.Summary.NONE) {
+                    summaryDeletes.add(summaryKeys.get(i));
+                } else {
+                    summaryWrites.put(summaryKeys.get(i), DispatchTables.summaryValue(summary, summary));
+                }
+            }
+            // The generation in force has none of the deleted entries, and the writes change only
+            // the half it does not read.
+            singles.updateAll(singleWrites);
+            summaries.updateAll(summaryWrites);
+            singles.deleteAll(singleDeletes);
+            summaries.deleteAll(summaryDeletes);
+            written += singleWrites.size() + summaryWrites.size();
+            deleted += singleDeletes.size() + summaryDeletes.size();
+        }
+    }
+
+    private static byte[] singleValue(int inForce, long inForceTarget, long otherTarget) {
+        return inForce == 0 ? DispatchTables.singleValue(inForceTarget, otherTarget)
+                : DispatchTables.singleValue(otherTarget, inForceTarget);
+    }
+
+    private static byte[] summaryValue(int inForce, DispatchTables.Summary inForceSummary,
+            DispatchTables.Summary other) {
+        return inForce == 0 ? DispatchTables.summaryValue(inForceSummary, other)
+                : DispatchTables.summaryValue(other, inForceSummary);
     }
 
     private void writeLengths(int gen, DispatchTables t) {
         Map<Integer, byte[]> writes = new LinkedHashMap<>();
+        Map<Integer, Long> globalWrites = new LinkedHashMap<>();
         for (int pf = 0; pf < 4; pf++) {
             int base = (gen * 4 + pf) * DispatchTables.MAX_LENGTHS;
-            List<Integer> list = t == null ? List.of() : t.lengths(pf);
+            List<DispatchTables.Length> list = t.lengths(pf);
             for (int i = 0; i < list.size(); i++) {
                 writes.put(base + i, DispatchTables.lengthRecord(list.get(i), pf % 2 == 0));
             }
             if (list.size() < DispatchTables.MAX_LENGTHS) {
-                writes.put(base + list.size(), DispatchTables.lengthRecord(-1, true));
+                writes.put(base + list.size(), DispatchTables.lengthRecord(null, true));
             }
+            globalWrites.put(gen * 4 + pf, t.globals()[pf]);
         }
         lengths.updateAll(writes);
+        globals.updateAll(globalWrites);
     }
 
     /** Writes the gate words that differ: the union of both tables, or just {@code next}. */
@@ -259,6 +398,7 @@ public final class Dispatcher implements AutoCloseable {
                 portWrites.put(i, want);
             }
         }
+        gateWords += portWrites.size();
         ports.updateAll(portWrites);
         long[] oldBuckets = previous.buckets();
         long[] newBuckets = next.buckets();
@@ -270,19 +410,8 @@ public final class Dispatcher implements AutoCloseable {
                 bucketWrites.put(i, want);
             }
         }
+        bucketWords += bucketWrites.size();
         buckets.updateAll(bucketWrites);
-    }
-
-    private static byte[] withGeneration(byte[] key, int gen) {
-        byte[] k = key.clone();
-        k[0] = (byte) gen;
-        return k;
-    }
-
-    private static byte[] withRangeBase(byte[] value, int base) {
-        ByteBuffer b = DispatchTables.buffer(value.length).put(value);
-        b.putInt(12, b.getInt(12) + base);
-        return b.array();
     }
 
     /**

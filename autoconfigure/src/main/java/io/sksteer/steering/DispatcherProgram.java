@@ -11,6 +11,7 @@ import static io.sksteer.bpf.Asm.jlt;
 import static io.sksteer.bpf.Asm.jne;
 import static io.sksteer.bpf.Asm.jump32;
 import static io.sksteer.bpf.Asm.label;
+import static io.sksteer.bpf.Asm.ldImm64;
 import static io.sksteer.bpf.Asm.ldMap;
 import static io.sksteer.bpf.Asm.ldxdw;
 import static io.sksteer.bpf.Asm.ldxh;
@@ -23,12 +24,12 @@ import static io.sksteer.bpf.Asm.rsh;
 import static io.sksteer.bpf.Asm.st;
 import static io.sksteer.bpf.Asm.stx;
 import static io.sksteer.bpf.Asm.sub;
-import static io.sksteer.bpf.Asm.xor;
 import static io.sksteer.bpf.Reg.R0;
 import static io.sksteer.bpf.Reg.R1;
 import static io.sksteer.bpf.Reg.R10;
 import static io.sksteer.bpf.Reg.R2;
 import static io.sksteer.bpf.Reg.R3;
+import static io.sksteer.bpf.Reg.R4;
 import static io.sksteer.bpf.Reg.R6;
 import static io.sksteer.bpf.Reg.R7;
 import static io.sksteer.bpf.Reg.R8;
@@ -58,7 +59,8 @@ import java.util.List;
  * <p>The miss path (traffic outside every rule, which is most lookups of a namespace) costs two
  * inlined ARRAY lookups: the port gate and the address bucket. Then one HASH probe per prefix
  * length present in the bucket, longest first, stops at the first entry that has a rule for the
- * port. A matched rule counts in its per-CPU counters and assigns its listener's socket.
+ * port; a single port or a narrow range is one probe, a wide range or {@code all} one more. A
+ * matched rule counts in its per-CPU counters and assigns its listener's socket.
  */
 public final class DispatcherProgram {
 
@@ -66,9 +68,10 @@ public final class DispatcherProgram {
     public static final String PORTS = "sks_ports";
     public static final String BUCKETS = "sks_buckets";
     public static final String STATE = "sks_state";
+    public static final String GLOBALS = "sks_globals";
     public static final String LENGTHS = "sks_lengths";
-    public static final String ENTRIES = "sks_entries";
-    public static final String RANGES = "sks_ranges";
+    public static final String SINGLES = "sks_singles";
+    public static final String SUMMARIES = "sks_summaries";
     public static final String SOCKETS = "sks_sockets";
     public static final String COUNTERS = "sks_counters";
 
@@ -79,17 +82,15 @@ public final class DispatcherProgram {
     public static final int ERRORS = 24;
 
     // Stack layout (offsets from R10).
-    private static final int MASK = -8;          // u64 bucket mask
+    private static final int MASK = -8;          // u64 length classes to probe
     private static final int GEN = -12;          // u32 generation
-    private static final int SINGLES = -16;      // u32: this port is named singly somewhere
+    private static final int GATE = -16;         // u32 port gate word, shifted right by pf
     private static final int INDEX = -20;        // u32 key for ARRAY lookups
-    private static final int KEY = -48;          // 24-byte entries key: word0, port, address[16]
-    private static final int BASE = -56;         // u32 first lengths index of (generation, pf)
-    private static final int ALL_RULE = -60;     // u32 the summary's 'all' rule
-    private static final int ALL_SLOT = -64;     // u32 and its slot
-    private static final int RANGE_FIRST = -68;  // u32
-    private static final int RANGE_COUNT = -72;  // u32
-    private static final int PF_SLOT = -84;      // u32
+    private static final int KEY = -40;          // 20-byte key: pf, length, port, address[16]
+    private static final int WORD0 = -44;        // u32 pf | length << 8, the key's first word without port
+    private static final int FLAGS = -48;        // u32 the length's flags
+    private static final int BASE = -52;         // u32 first lengths index of (generation, pf)
+    private static final int PF_SLOT = -56;      // u32
 
     private DispatcherProgram() {
     }
@@ -97,12 +98,13 @@ public final class DispatcherProgram {
     /**
      * The program.
      *
+     * @param bucketBits buckets per protocol family, as a power of two
      * @param dropOnMissing what a matched rule with no socket returns
      * @param testRunCounter where test runs count instead of the matched rule, or -1 to count
      *     them like traffic. A test run has {@code ingress_ifindex} 0, real traffic never has
      *     (loopback is 1); reading the field needs Linux 5.17.
      */
-    public static ProgramSpec spec(boolean dropOnMissing, int testRunCounter) {
+    public static ProgramSpec spec(int bucketBits, boolean dropOnMissing, int testRunCounter) {
         List<Insn> p = new ArrayList<>();
 
         // --- protocol and family → pf in R8 (tcp4 0, tcp6 1, udp4 2, udp6 3); others pass ---
@@ -127,45 +129,61 @@ public final class DispatcherProgram {
         p.add(stx(Size.W, R10, INDEX, R7));
         p.addAll(arrayLookup(PORTS, "pass"));
         p.add(ldxw(R1, R0, 0));
+        p.add(rsh(R1, R8));                          // bit 0 covered, 4 singly named, 8 global lengths
         p.add(mov(R2, R1));
-        p.add(rsh(R2, R8));
         p.add(and(R2, 1));
         p.add(jeq(R2, 0, "pass"));
-        p.add(rsh(R1, 4));                           // singly-named bit for pf
-        p.add(rsh(R1, R8));
-        p.add(and(R1, 1));
-        p.add(stx(Size.W, R10, SINGLES, R1));
+        p.add(stx(Size.W, R10, GATE, R1));
 
-        // --- address bucket: which prefix-length classes may hold this address? ---
+        // --- address bucket: which length classes may hold this address? ---
         p.add(mov(R1, R8));
         p.add(and(R1, 1));
         p.add(jne(R1, 0, "bucket_v6"));
-        p.add(ldxh(R1, R6, LOCAL_IP4));
+        p.add(ldxw(R1, R6, LOCAL_IP4));
+        p.add(and(R1, DispatchTables.nativeMask24()));
         p.add(ja("bucket_known"));
         p.add(label("bucket_v6"));
-        p.add(ldxh(R1, R6, LOCAL_IP6));
-        p.add(ldxh(R2, R6, LOCAL_IP6 + 2));
-        p.add(xor(R1, R2));
+        p.add(ldxw(R1, R6, LOCAL_IP6));
+        p.add(lsh(R1, 32));
+        p.add(ldxw(R2, R6, LOCAL_IP6 + 4));
+        p.add(or(R1, R2));
         p.add(label("bucket_known"));
+        p.add(ldImm64(R2, DispatchTables.HASH_MULTIPLIER));
+        p.add(mul(R1, R2));
+        p.add(rsh(R1, 64 - bucketBits));
         p.add(mov(R2, R8));
-        p.add(lsh(R2, 16));
-        p.add(add(R1, R2));                          // pf * 65536 + bucket
+        p.add(lsh(R2, bucketBits));
+        p.add(or(R1, R2));                           // pf << bits | hash
         p.add(stx(Size.W, R10, INDEX, R1));
         p.addAll(arrayLookup(BUCKETS, "pass"));
         p.add(ldxdw(R1, R0, 0));
-        p.add(jeq(R1, 0, "pass"));
         p.add(stx(Size.DW, R10, MASK, R1));
+        p.add(jne(R1, 0, "candidates"));
+        p.add(ldxw(R1, R10, GATE));
+        p.add(and(R1, 1 << 8));
+        p.add(jeq(R1, 0, "pass"));                   // nothing in the bucket, no global length
+        p.add(label("candidates"));
 
-        // --- generation in force, and where its lengths for pf start ---
+        // --- generation in force, its global lengths, and where its lengths for pf start ---
         p.add(st(Size.W, R10, INDEX, 0));
         p.addAll(arrayLookup(STATE, "pass"));
         p.add(ldxw(R1, R0, 0));
         p.add(and(R1, 1));
         p.add(stx(Size.W, R10, GEN, R1));
         p.add(lsh(R1, 2));
-        p.add(add(R1, R8));
-        p.add(mul(R1, DispatchTables.MAX_LENGTHS));  // (generation * 4 + pf) * MAX_LENGTHS
+        p.add(add(R1, R8));                          // generation * 4 + pf
+        p.add(stx(Size.W, R10, INDEX, R1));
+        p.add(mul(R1, DispatchTables.MAX_LENGTHS));
         p.add(stx(Size.W, R10, BASE, R1));
+        p.add(ldxw(R1, R10, GATE));
+        p.add(and(R1, 1 << 8));
+        p.add(jeq(R1, 0, "masked"));
+        p.addAll(arrayLookup(GLOBALS, "pass"));
+        p.add(ldxdw(R1, R0, 0));
+        p.add(ldxdw(R2, R10, MASK));
+        p.add(or(R1, R2));
+        p.add(stx(Size.DW, R10, MASK, R1));
+        p.add(label("masked"));
 
         // --- for each prefix length present, longest first ---
         // Unrolled at generation time: no loop for the verifier to bound, and every path is short
@@ -173,9 +191,6 @@ public final class DispatcherProgram {
         // branches. Every path reaches each slot with the same stack shape (scalars only), so
         // the verifier prunes instead of walking every combination.
         for (int off = KEY; off < KEY + DispatchTables.KEY_SIZE; off += 4) {
-            p.add(st(Size.W, R10, off, 0));
-        }
-        for (int off : new int[] {ALL_RULE, ALL_SLOT, RANGE_FIRST, RANGE_COUNT}) {
             p.add(st(Size.W, R10, off, 0));
         }
         for (int k = 0; k < DispatchTables.MAX_LENGTHS; k++) {
@@ -225,6 +240,7 @@ public final class DispatcherProgram {
     /** One prefix length: the {@code k}-th of the generation's list for pf. */
     private static void lengthSlot(List<Insn> p, int k) {
         String next = "next_length_" + k;
+        String summary = "summary_" + k;
         p.add(ldxw(R1, R10, BASE));
         p.add(add(R1, k));
         p.add(stx(Size.W, R10, INDEX, R1));
@@ -235,83 +251,90 @@ public final class DispatcherProgram {
         p.add(ldxdw(R3, R10, MASK));
         p.add(rsh(R3, R2));
         p.add(and(R3, 1));
-        p.add(jeq(R3, 0, next));                     // no entry of this length in the bucket
-        // key word 0: generation | pf << 8 | length << 16 (kind 0: single port)
+        p.add(jeq(R3, 0, next));                     // no entry of this length for the address
+        p.add(ldxw(R2, R0, 8));
+        p.add(stx(Size.W, R10, FLAGS, R2));
+        // key word 0 without the port: pf | length << 8
         p.add(sub(R1, 1));
-        p.add(lsh(R1, 16));
-        p.add(mov(R2, R8));
-        p.add(lsh(R2, 8));
-        p.add(or(R1, R2));
-        p.add(ldxw(R2, R10, GEN));
-        p.add(or(R1, R2));
-        p.add(stx(Size.W, R10, KEY, R1));
+        p.add(lsh(R1, 8));
+        p.add(or(R1, R8));
+        p.add(stx(Size.W, R10, WORD0, R1));
         // key address: the destination masked to this length
         p.add(mov(R1, R8));
         p.add(and(R1, 1));
         p.add(jne(R1, 0, "key_v6_" + k));
         p.add(ldxw(R1, R6, LOCAL_IP4));
-        p.add(ldxw(R2, R0, 8));
+        p.add(ldxw(R2, R0, 16));
         p.add(and(R1, R2));
-        p.add(stx(Size.W, R10, KEY + 8, R1));
+        p.add(stx(Size.W, R10, KEY + 4, R1));
         p.add(ja("key_done_" + k));
         p.add(label("key_v6_" + k));
         for (int w = 0; w < 4; w++) {
             p.add(ldxw(R1, R6, LOCAL_IP6 + 4 * w));
-            p.add(ldxw(R2, R0, 8 + 4 * w));
+            p.add(ldxw(R2, R0, 16 + 4 * w));
             p.add(and(R1, R2));
-            p.add(stx(Size.W, R10, KEY + 8 + 4 * w, R1));
+            p.add(stx(Size.W, R10, KEY + 4 + 4 * w, R1));
         }
         p.add(label("key_done_" + k));
 
-        // single port: only probed when some rule names this port singly
-        p.add(ldxw(R1, R10, SINGLES));
-        p.add(jeq(R1, 0, "summary_" + k));
-        p.add(stx(Size.W, R10, KEY + 4, R7));
-        p.addAll(hashLookup());
-        p.add(jeq(R0, 0, "summary_" + k));
+        // single port: probed when the length has single-port entries and one has this port
+        p.add(ldxw(R1, R10, FLAGS));
+        p.add(and(R1, DispatchTables.FLAG_SINGLES));
+        p.add(jeq(R1, 0, summary));
+        p.add(ldxw(R1, R10, GATE));
+        p.add(and(R1, 1 << 4));
+        p.add(jeq(R1, 0, summary));
+        p.add(mov(R1, R7));
+        p.add(lsh(R1, 16));
+        p.add(ldxw(R2, R10, WORD0));
+        p.add(or(R1, R2));
+        p.add(stx(Size.W, R10, KEY, R1));
+        p.addAll(hashLookup(SINGLES));
+        p.add(jeq(R0, 0, summary));
+        p.add(ldxw(R1, R10, GEN));
+        p.add(jeq(R1, 0, "single_half_" + k));
+        p.add(add(R0, DispatchTables.SINGLE_HALF));
+        p.add(label("single_half_" + k));
         p.add(ldxw(R8, R0, 0));                      // rule
+        p.add(jump32(JumpOp.JEQ, R8, DispatchTables.NO_RULE, "restore_pf_" + k));
         p.add(ldxw(R9, R0, 4));                      // slot
         p.add(ja("found"));
+        p.add(label("restore_pf_" + k));
+        p.add(ldxw(R8, R10, PF_SLOT));
 
-        // summary: the entry's ranges, then its 'all' rule
-        p.add(label("summary_" + k));
-        p.add(ldxw(R1, R10, KEY));
-        p.add(or(R1, DispatchTables.KIND_SUMMARY << 24));
+        // summary: the prefix's wide ranges, then its 'all' rule
+        p.add(label(summary));
+        p.add(ldxw(R1, R10, FLAGS));
+        p.add(and(R1, DispatchTables.FLAG_SUMMARIES));
+        p.add(jeq(R1, 0, next));
+        p.add(ldxw(R1, R10, WORD0));
         p.add(stx(Size.W, R10, KEY, R1));
-        p.add(st(Size.W, R10, KEY + 4, 0));
-        p.addAll(hashLookup());
+        p.addAll(hashLookup(SUMMARIES));
         p.add(jeq(R0, 0, next));
-        p.add(ldxw(R1, R0, 0));
-        p.add(stx(Size.W, R10, ALL_RULE, R1));
-        p.add(ldxw(R1, R0, 4));
-        p.add(stx(Size.W, R10, ALL_SLOT, R1));
-        p.add(ldxw(R1, R0, 8));
-        p.add(stx(Size.W, R10, RANGE_COUNT, R1));
-        p.add(ldxw(R1, R0, 12));
-        p.add(stx(Size.W, R10, RANGE_FIRST, R1));
+        p.add(ldxw(R1, R10, GEN));
+        p.add(jeq(R1, 0, "summary_half_" + k));
+        p.add(add(R0, DispatchTables.SUMMARY_HALF));
+        p.add(label("summary_half_" + k));
+        p.add(ldxw(R4, R0, 8));                      // range count
         String rangesDone = "ranges_done_" + k;
         for (int j = 0; j < DispatchTables.MAX_RANGES_PER_ENTRY; j++) {
             String skip = "range_skip_" + k + "_" + j;
-            p.add(ldxw(R1, R10, RANGE_COUNT));
-            p.add(jle(R1, j, rangesDone));           // count <= j: no more ranges
-            p.add(ldxw(R1, R10, RANGE_FIRST));
-            p.add(add(R1, j));
-            p.add(stx(Size.W, R10, INDEX, R1));
-            p.addAll(arrayLookup(RANGES, rangesDone));
-            p.add(ldxw(R1, R0, 0));
+            int at = DispatchTables.SUMMARY_HEADER + j * DispatchTables.RANGE_RECORD;
+            p.add(jle(R4, j, rangesDone));           // count <= j: no more ranges
+            p.add(ldxh(R1, R0, at));
             p.add(jgt(R1, R7, skip));                // first > port
-            p.add(ldxw(R1, R0, 4));
+            p.add(ldxh(R1, R0, at + 2));
             p.add(jlt(R1, R7, skip));                // last < port
-            p.add(ldxw(R8, R0, 8));
-            p.add(ldxw(R9, R0, 12));
+            p.add(ldxw(R8, R0, at + 4));
+            p.add(ldxw(R9, R0, at + 8));
             p.add(ja("found"));
             p.add(label(skip));
         }
         p.add(label(rangesDone));
-        p.add(ldxw(R1, R10, ALL_RULE));
+        p.add(ldxw(R1, R0, 0));
         p.add(jump32(JumpOp.JEQ, R1, DispatchTables.NO_RULE, next));
         p.add(mov(R8, R1));
-        p.add(ldxw(R9, R10, ALL_SLOT));
+        p.add(ldxw(R9, R0, 4));
         p.add(ja("found"));
         p.add(label(next));
     }
@@ -321,9 +344,9 @@ public final class DispatcherProgram {
         return List.of(ldMap(R1, map), mov(R2, R10), add(R2, INDEX), call(Helper.MAP_LOOKUP_ELEM), jeq(R0, 0, onNull));
     }
 
-    /** {@code R0 = entries[key at R10 + KEY]} (may be NULL). Clobbers R1–R5. */
-    private static List<Insn> hashLookup() {
-        return List.of(ldMap(R1, ENTRIES), mov(R2, R10), add(R2, KEY), call(Helper.MAP_LOOKUP_ELEM));
+    /** {@code R0 = map[key at R10 + KEY]} (may be NULL). Clobbers R1–R5. */
+    private static List<Insn> hashLookup(String map) {
+        return List.of(ldMap(R1, map), mov(R2, R10), add(R2, KEY), call(Helper.MAP_LOOKUP_ELEM));
     }
 
     /** {@code R7->counter += 1} (per-CPU memory: no atomics needed). */

@@ -87,6 +87,28 @@ class DispatcherKernelTest {
         return RuleSet.of(r);
     }
 
+    /**
+     * Narrow ranges beside single ports and wide ranges, a prefix with every kind of port spec,
+     * prefixes just long enough for the address buckets and just too short for them.
+     */
+    static RuleSet thirdRules() {
+        List<SteeringRule> r = new ArrayList<>();
+        rule(r, "web", Protocol.TCP, "127.88.0.0/24", "7000-7003", "7000-7100", "7050-7052");
+        rule(r, "api", Protocol.TCP, "127.88.0.0/24", "7001", "7200-7203");
+        rule(r, "api", Protocol.TCP, "127.88.1.0/24", "all", "3000-3002");
+        rule(r, "web", Protocol.TCP, "127.88.1.0/24", "22", "5000-6000", "2999");
+        rule(r, "web", Protocol.TCP, "127.88.1.7", "3001");
+        rule(r, "api", Protocol.TCP, "127.89.0.0/17", "80-81");
+        rule(r, "web", Protocol.TCP, "127.90.0.0/15", "80-81");
+        rule(r, "web", Protocol.TCP, "fd00:88::/56", "443");
+        rule(r, "api", Protocol.TCP, "fd00:88::/55", "443-445");
+        rule(r, "api", Protocol.TCP, "fd00:88:0:1::/64", "all");
+        rule(r, "dns", Protocol.UDP, "2001:db8::/32", "53");
+        rule(r, "quic", Protocol.UDP, "2001:db8:0:1::/64", "53", "443");
+        rule(r, "quic", Protocol.UDP, "127.0.0.0/8", "5353", "6000-6010");
+        return RuleSet.of(r);
+    }
+
     private static void rule(List<SteeringRule> out, String listener, Protocol protocol, String prefix, String... ports) {
         for (String p : ports) {
             out.add(new SteeringRule(protocol, Prefix.parse(prefix, "test"), PortSpec.parse(p, "test"), listener, "test"));
@@ -114,6 +136,56 @@ class DispatcherKernelTest {
             assertAgrees(d, second, 2000);
             d.apply(first);
             assertAgrees(d, first, 2000);
+        }
+    }
+
+    @Test
+    void everyGenerationOfASequenceOfChangesDecidesLikeItsRules() throws Exception {
+        List<RuleSet> sequence = List.of(thirdRules(), secondRules(), thirdRules(), firstRules(), thirdRules());
+        try (Dispatcher d = Dispatcher.create(firstRules(), 1024, slots, true)) {
+            putSockets(d);
+            for (RuleSet rules : sequence) {
+                d.apply(rules);
+                assertAgrees(d, rules, 1000);
+            }
+        }
+    }
+
+    @Test
+    void narrowRangesBeyondTheSinglesBudgetStayRanges() throws Exception {
+        List<SteeringRule> r = new ArrayList<>();
+        rule(r, "web", Protocol.TCP, "127.77.1.0/24", "1000-1007", "2000-2007", "3000-3007");
+        rule(r, "api", Protocol.TCP, "127.77.1.0/24", "2004", "all");
+        RuleSet rules = RuleSet.of(r);
+        // Capacity 8: 16 single-port entries at most. Port 2004 takes one, 1000-1007 eight more;
+        // the other two ranges do not fit and stay in the prefix's summary with 'all'.
+        try (Dispatcher d = Dispatcher.create(rules, 8, slots, true)) {
+            putSockets(d);
+            assertAgrees(d, rules, 500);
+            DispatchTables t = DispatchTables.compute(rules, x -> 0, x -> 0, 8);
+            assertThat(t.singles()).hasSize(9);
+            assertThat(t.summaries()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aSmallChangeWritesOnlyWhatItChanges() throws Exception {
+        List<SteeringRule> base = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            rule(base, "web", Protocol.TCP, "10.1." + (i / 250) + "." + (i % 250), "443");
+        }
+        List<SteeringRule> changed = new ArrayList<>(base.subList(1, base.size()));
+        rule(changed, "api", Protocol.TCP, "10.2.0.1", "443");
+        try (Dispatcher d = Dispatcher.create(RuleSet.of(base), 2048, slots, true)) {
+            putSockets(d);
+            Dispatcher.ApplyStats created = d.lastApply();
+            assertThat(created.entriesWritten()).isEqualTo(1000);
+            d.apply(RuleSet.of(changed));
+            Dispatcher.ApplyStats stats = d.lastApply();
+            // One entry added and one removed: each written before the flip, then settled after it.
+            assertThat(stats.entriesWritten()).isEqualTo(3);
+            assertThat(stats.entriesDeleted()).isEqualTo(1);
+            assertAgrees(d, RuleSet.of(changed), 200);
         }
     }
 

@@ -85,7 +85,7 @@ final class ControlPlaneBenchmark {
 
             // The Java part of building the tables, timed alone (DispatchTables.compute).
             long c0 = System.nanoTime();
-            DispatchTables.compute(base, r -> 0, l -> 0, plan.capacity());
+            DispatchTables.compute(base, i -> 0, l -> 0, plan.capacity());
             double computeMs = ms(System.nanoTime() - c0);
 
             Report.Table startup = report.table("Startup (wall clock in this JVM)", "measure", "value");
@@ -140,7 +140,7 @@ final class ControlPlaneBenchmark {
             throw new IllegalStateException("after the updates the dispatcher does not hold the base rules");
         }
         long c0 = System.nanoTime();
-        DispatchTables.compute(plus, r -> 0, l -> 0, plan.capacity());
+        DispatchTables.compute(plus, i -> 0, l -> 0, plan.capacity());
         double computeMs = ms(System.nanoTime() - c0);
 
         Report.Table t = report.table("Live update, Dispatcher.apply (wall clock, program attached)", "change", "median ms",
