@@ -33,16 +33,20 @@ import java.util.function.ToIntFunction;
  *       lengths.</li>
  *   <li><b>lengths</b> (ARRAY, 2 generations × 4 pf × 33 × 32 bytes): the prefix lengths present,
  *       longest first: {@code u32 length + 1} (0 ends the list), {@code u32 class}, {@code u32
- *       flags} (1: has single-port entries, 2: has summaries), {@code u32 0}, {@code u8 mask[16]}
- *       in network byte order.</li>
- *   <li><b>singles</b> (HASH, 20-byte key {@code u8 pf, u8 length, u16 port, u8 address[16]}),
- *       one entry per (prefix, port) of single-port rules and of narrow ranges. Value: per
- *       generation {@code u32 rule, u32 slot} (rule {@link #NO_RULE}: absent in that
- *       generation).</li>
- *   <li><b>summaries</b> (HASH, the same key with port 0), one per prefix with wide ranges or an
- *       {@code all} rule. Value: per generation {@code u32 all rule, u32 all slot, u32 range
- *       count, u32 0} and 16 ranges {@code u16 first, u16 last, u32 rule, u32 slot}, by first
- *       port.</li>
+ *       flags} (1: has single-port entries, 2: has port-0 entries), {@code u32 0}, {@code u8
+ *       mask[16]} in network byte order.</li>
+ *   <li><b>table</b> (ARRAY of buckets, {@link #TABLE_BUCKET} bytes each) and <b>singles</b>
+ *       (HASH, for keys whose bucket is full): one entry per (prefix, port) of single-port rules
+ *       and of narrow ranges, and a port-0 entry per prefix with an {@code all} rule or wide
+ *       ranges, keyed by 20 bytes {@code u8 pf | 0x80, u8 length, u16 port, u8 address[16]}.
+ *       Value: per generation {@code u32 rule, u32 slot} (rule {@link #NO_RULE}: absent in that
+ *       generation). A port-0 entry holds the {@code all} rule ({@link #NO_ALL} if none) and
+ *       {@link #HAS_RANGES} in its slot when the prefix has wide ranges. A table lookup is
+ *       inlined by the verifier; a HASH lookup is a call that costs about as much as the rest of a
+ *       hit, so the hash only holds what does not fit.</li>
+ *   <li><b>summaries</b> (HASH, the same key as the port-0 entry), one per prefix with wide
+ *       ranges. Value: per generation {@code u32 all rule, u32 all slot, u32 range count, u32 0}
+ *       and 16 ranges {@code u16 first, u16 last, u32 rule, u32 slot}, by first port.</li>
  * </ul>
  *
  * <p>Every value holds both generations, so a rule change rewrites only the entries it changes,
@@ -64,10 +68,25 @@ public final class DispatchTables {
     public static final int LENGTH_RECORD = 32;
     public static final int KEY_SIZE = 20;
     public static final int SINGLE_HALF = 8;
+    /**
+     * The singles table (ARRAY): buckets of {@link #WAYS} ways, each way {@code u8 key[20]} (as a
+     * singles key) and per generation {@code u32 rule, u32 slot}; the bucket starts with {@code
+     * u32 overflow} (non-zero: some key of this bucket is in the singles hash instead).
+     */
+    public static final int WAYS = 4;
+    /** Set in every key's first byte, so that a zeroed (free) way never matches a lookup. */
+    public static final int KEY_MARK = 0x80;
+    public static final int WAY_SIZE = KEY_SIZE + 2 * SINGLE_HALF;
+    public static final int TABLE_HEADER = 8;
+    public static final int TABLE_BUCKET = TABLE_HEADER + WAYS * WAY_SIZE;
     public static final int RANGE_RECORD = 12;
     public static final int SUMMARY_HEADER = 16;
     public static final int SUMMARY_HALF = SUMMARY_HEADER + MAX_RANGES_PER_ENTRY * RANGE_RECORD;
     public static final int NO_RULE = 0xffffffff;
+    /** The rule of a prefix's port-0 entry when the prefix has wide ranges but no {@code all} rule. */
+    public static final int NO_ALL = 0xfffffffe;
+    /** Set in the slot of a prefix's port-0 entry when the prefix has wide ranges (summaries hash). */
+    public static final int HAS_RANGES = 0x40000000;
     public static final int FLAG_SINGLES = 1;
     public static final int FLAG_SUMMARIES = 2;
     /** Bucket granularity: an IPv4 /24, an IPv6 /64. */
@@ -90,7 +109,7 @@ public final class DispatchTables {
 
         public byte[] bytes() {
             ByteBuffer b = buffer(KEY_SIZE);
-            b.put((byte) pf).put((byte) length).putShort((short) port);
+            b.put((byte) (pf | KEY_MARK)).put((byte) length).putShort((short) port);
             b.order(ByteOrder.BIG_ENDIAN).putLong(hi).putLong(lo);
             return b.array();
         }
@@ -130,8 +149,9 @@ public final class DispatchTables {
     private final long[] buckets;
     private final long[] globals = new long[4];
     private final List<List<Length>> lengths = new ArrayList<>();
-    private final Map<Key, Long> singles = new HashMap<>();
-    private final Map<Key, Summary> summaries = new HashMap<>();
+    // In rule precedence order, so that table ways go to the most specific entries first.
+    private final Map<Key, Long> singles = new LinkedHashMap<>();
+    private final Map<Key, Summary> summaries = new LinkedHashMap<>();
 
     private DispatchTables(int bucketBits) {
         this.bucketBits = bucketBits;
@@ -153,6 +173,24 @@ public final class DispatchTables {
         long wanted = 8L * Math.max(1, maxRules);
         int bits = 64 - Long.numberOfLeadingZeros(wanted - 1);
         return Math.max(12, Math.min(19, bits));
+    }
+
+    /** Buckets of the singles table, as a power of two: one per rule of capacity (four ways each). */
+    public static int tableBits(int maxRules) {
+        int bits = 32 - Integer.numberOfLeadingZeros(Math.max(1, maxRules - 1));
+        return Math.max(2, Math.min(24, bits));
+    }
+
+    /**
+     * The singles-table bucket of a key, as the program computes it from the key's five native
+     * words k0 (pf, length, port) and a0–a3 (the address): {@code ((a0 ^ a2) << 32 | (a1 ^ a3 ^
+     * k0)) * HASH_MULTIPLIER}, top {@code bits} bits.
+     */
+    public static int tableBucket(byte[] key, int bits) {
+        ByteBuffer b = ByteBuffer.wrap(key).order(ByteOrder.nativeOrder());
+        long hi = (b.getInt(4) ^ b.getInt(12)) & 0xffffffffL;
+        long lo = (b.getInt(8) ^ b.getInt(16) ^ b.getInt(0)) & 0xffffffffL;
+        return (int) (((hi << 32 | lo) * HASH_MULTIPLIER) >>> (64 - bits));
     }
 
     /** Single-port entries one rule set may have: narrow ranges stay ranges beyond it. */
@@ -321,8 +359,14 @@ public final class DispatchTables {
                     ranges[4 * i + 2] = wideIds.get(i);
                     ranges[4 * i + 3] = slot.applyAsInt(r.listener());
                 }
-                t.summaries.put(Key.of(pf, prefix, 0), new Summary(allId,
-                        allPorts == null ? 0 : slot.applyAsInt(allPorts.listener()), ranges));
+                int allSlot = allPorts == null ? 0 : slot.applyAsInt(allPorts.listener());
+                // The port-0 entry sits in the singles table: an 'all' rule costs no hash lookup,
+                // and a prefix without wide ranges no summary lookup.
+                t.singles.put(Key.of(pf, prefix, 0), target(allPorts == null ? NO_ALL : allId,
+                        allSlot | (wide.isEmpty() ? 0 : HAS_RANGES)));
+                if (!wide.isEmpty()) {
+                    t.summaries.put(Key.of(pf, prefix, 0), new Summary(allId, allSlot, ranges));
+                }
             }
             flagsByLength.get(pf).merge(prefix.length(), flags, (a, b) -> a | b);
             t.enterBuckets(pf, prefix);

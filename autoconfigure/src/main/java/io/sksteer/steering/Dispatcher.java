@@ -34,12 +34,14 @@ public final class Dispatcher implements AutoCloseable {
 
     private final int maxRules;
     private final int bucketBits;
+    private final int tableBits;
     private final List<KernelMap> maps = new ArrayList<>();
     private final BpfMap<Integer, Integer> ports;
     private final BpfMap<Integer, Long> buckets;
     private final BpfMap<Integer, Integer> state;
     private final BpfMap<Integer, Long> globals;
     private final BpfMap<Integer, byte[]> lengths;
+    private final BpfMap<Integer, byte[]> table;
     private final BpfMap<byte[], byte[]> singles;
     private final BpfMap<byte[], byte[]> summaries;
     private final SocketMap<Integer> sockets;
@@ -57,15 +59,17 @@ public final class Dispatcher implements AutoCloseable {
     private DispatchTables tables;
 
     /**
-     * What the last {@link #apply} wrote: singles and summaries elements written and deleted, and
-     * gate and bucket words written (both phases of a change counted).
+     * What the last {@link #apply} wrote: singles (table buckets and hash elements) and summaries
+     * written and deleted, gate and bucket words written (both phases of a change counted), and
+     * how many single-port entries are in the singles hash because their table bucket is full.
      */
-    public record ApplyStats(int entriesWritten, int entriesDeleted, int gateWords, int bucketWords) {
+    public record ApplyStats(int entriesWritten, int entriesDeleted, int gateWords, int bucketWords, int overflowing) {
     }
 
     private int gateWords;
+    private final Placement placement;
     private int bucketWords;
-    private ApplyStats lastApply = new ApplyStats(0, 0, 0, 0);
+    private ApplyStats lastApply = new ApplyStats(0, 0, 0, 0, 0);
 
     /** A rule's identity: what it matches and where it steers (not where it was written). */
     private record RuleKey(io.sksteer.bpf.sklookup.Protocol protocol, Prefix prefix, PortSpec ports, String listener) {
@@ -77,6 +81,8 @@ public final class Dispatcher implements AutoCloseable {
     private Dispatcher(int maxRules, Map<String, Integer> slots, boolean dropOnMissing) {
         this.maxRules = maxRules;
         this.bucketBits = DispatchTables.bucketBits(maxRules);
+        this.tableBits = DispatchTables.tableBits(maxRules);
+        this.placement = new Placement(tableBits);
         this.slots = Map.copyOf(slots);
         for (int id = 0; id < maxRules; id++) {
             freeIds.add(id);
@@ -92,6 +98,8 @@ public final class Dispatcher implements AutoCloseable {
                     2 * 4 * DispatchTables.MAX_LENGTHS), Codec.u32(), Codec.bytes(DispatchTables.LENGTH_RECORD)));
             // Both rule sets of a change may be present at once: true single ports of at most
             // maxRules rules, plus each set's narrow ranges within the singles budget.
+            table = add(BpfMap.create(MapSpec.of(DispatcherProgram.TABLE, MapType.ARRAY, 4, DispatchTables.TABLE_BUCKET,
+                    1 << tableBits), Codec.u32(), Codec.bytes(DispatchTables.TABLE_BUCKET)));
             singles = add(BpfMap.create(new MapSpec(DispatcherProgram.SINGLES, MapType.HASH, DispatchTables.KEY_SIZE,
                     2 * DispatchTables.SINGLE_HALF, maxRules + 2 * DispatchTables.singlesBudget(maxRules),
                     Set.of(MapFlag.BPF_F_NO_PREALLOC)),
@@ -105,7 +113,7 @@ public final class Dispatcher implements AutoCloseable {
                     Codec.of(32, (c, b) -> b.putLong(c.lookups()).putLong(c.steered()).putLong(c.missingSocket()).putLong(c.assignErrors()),
                             b -> new RuleCounters(b.getLong(), b.getLong(), b.getLong(), b.getLong()))));
             tables = DispatchTables.compute(RuleSet.empty(), r -> 0, l -> 0, maxRules);
-            program = BpfProgram.load(DispatcherProgram.spec(bucketBits, dropOnMissing,
+            program = BpfProgram.load(DispatcherProgram.spec(bucketBits, tableBits, dropOnMissing,
                     BpfFeatures.ingressIfindex().isAvailable() ? maxRules : -1), maps);
         } catch (RuntimeException e) {
             closeMaps(e);
@@ -227,6 +235,7 @@ public final class Dispatcher implements AutoCloseable {
         EntryChanges changes = new EntryChanges(tables, nextTables);
         gateWords = 0;
         bucketWords = 0;
+        changes.place();
         if (created) {
             // Nothing in the maps and nothing attached yet (create): both halves at once.
             changes.settle();
@@ -259,7 +268,7 @@ public final class Dispatcher implements AutoCloseable {
         generation = nextGen;
         tables = nextTables;
         rules = next;
-        lastApply = new ApplyStats(changes.written, changes.deleted, gateWords, bucketWords);
+        lastApply = new ApplyStats(changes.written, changes.deleted, gateWords, bucketWords, placement.overflowing.size());
         created = false;
     }
 
@@ -267,8 +276,62 @@ public final class Dispatcher implements AutoCloseable {
      * The singles and summaries entries that differ between the tables in force and the next
      * ones, found once and written in one or two steps.
      */
+    /**
+     * Where each single-port entry lives: a way of its table bucket, or the singles hash when the
+     * bucket is full. A way holds one key until the entry is gone from both generations.
+     */
+    private static final class Placement {
+        final int bits;
+        final DispatchTables.Key[] keys;
+        final long[] halves;                         // per way: [2 * way + generation]
+        final Map<DispatchTables.Key, Integer> wayOf = new HashMap<>();
+        final Set<DispatchTables.Key> overflowing = new java.util.HashSet<>();
+        final int[] overflowCount;
+        /** Buckets written at least once: the others still hold zeros, whose halves read as rule 0. */
+        final java.util.BitSet initialized = new java.util.BitSet();
+
+        Placement(int bits) {
+            this.bits = bits;
+            keys = new DispatchTables.Key[DispatchTables.WAYS << bits];
+            halves = new long[2 * keys.length];
+            java.util.Arrays.fill(halves, DispatchTables.NO_TARGET);
+            overflowCount = new int[1 << bits];
+        }
+
+        int bucketOf(DispatchTables.Key key) {
+            return DispatchTables.tableBucket(key.bytes(), bits);
+        }
+
+        /** A bucket with no keys and every half absent. */
+        static byte[] emptyBucket() {
+            java.nio.ByteBuffer b = DispatchTables.buffer(DispatchTables.TABLE_BUCKET);
+            for (int w = 0; w < DispatchTables.WAYS; w++) {
+                b.position(DispatchTables.TABLE_HEADER + w * DispatchTables.WAY_SIZE + DispatchTables.KEY_SIZE);
+                b.putInt(DispatchTables.NO_RULE).putInt(0).putInt(DispatchTables.NO_RULE).putInt(0);
+            }
+            return b.array();
+        }
+
+        byte[] bucketBytes(int bucket) {
+            java.nio.ByteBuffer b = DispatchTables.buffer(DispatchTables.TABLE_BUCKET);
+            b.putInt(overflowCount[bucket] > 0 ? 1 : 0).putInt(0);
+            for (int w = bucket * DispatchTables.WAYS; w < (bucket + 1) * DispatchTables.WAYS; w++) {
+                b.put(keys[w] == null ? new byte[DispatchTables.KEY_SIZE] : keys[w].bytes());
+                for (int gen = 0; gen < 2; gen++) {
+                    long t = halves[2 * w + gen];
+                    b.putInt((int) (t >>> 32)).putInt((int) t);
+                }
+            }
+            return b.array();
+        }
+    }
+
+    /**
+     * The singles and summaries entries that differ between the tables in force and the next
+     * ones, found once and written in one or two steps.
+     */
     private final class EntryChanges {
-        final List<byte[]> singleKeys = new ArrayList<>();
+        final List<DispatchTables.Key> singleKeys = new ArrayList<>();
         final List<long[]> singleTargets = new ArrayList<>();   // {old, next}; NO_TARGET where absent
         final List<byte[]> summaryKeys = new ArrayList<>();
         final List<DispatchTables.Summary[]> summaryValues = new ArrayList<>();
@@ -280,13 +343,13 @@ public final class Dispatcher implements AutoCloseable {
             next.singles().forEach((key, target) -> {
                 Long old = was.get(key);
                 if (old == null || old.longValue() != target.longValue()) {
-                    singleKeys.add(key.bytes());
+                    singleKeys.add(key);
                     singleTargets.add(new long[] {old == null ? DispatchTables.NO_TARGET : old, target});
                 }
             });
             was.forEach((key, old) -> {
                 if (!next.singles().containsKey(key)) {
-                    singleKeys.add(key.bytes());
+                    singleKeys.add(key);
                     singleTargets.add(new long[] {old, DispatchTables.NO_TARGET});
                 }
             });
@@ -306,36 +369,98 @@ public final class Dispatcher implements AutoCloseable {
             });
         }
 
+        /** Gives each new single-port entry a free way of its bucket, or the singles hash. */
+        void place() {
+            for (DispatchTables.Key key : singleKeys) {
+                if (placement.wayOf.containsKey(key) || placement.overflowing.contains(key)) {
+                    continue;
+                }
+                int bucket = placement.bucketOf(key);
+                int free = -1;
+                for (int w = bucket * DispatchTables.WAYS; w < (bucket + 1) * DispatchTables.WAYS && free < 0; w++) {
+                    if (placement.keys[w] == null) {
+                        free = w;
+                    }
+                }
+                if (free >= 0) {
+                    placement.keys[free] = key;
+                    placement.wayOf.put(key, free);
+                } else {
+                    placement.overflowing.add(key);
+                    placement.overflowCount[bucket]++;
+                }
+            }
+        }
+
         /** Before the flip: the next rules into the half of generation {@code inForce ^ 1}. */
         void prepare(int inForce) {
+            Map<Integer, byte[]> bucketWrites = new java.util.TreeMap<>();
             Map<byte[], byte[]> singleWrites = new LinkedHashMap<>();
+            java.util.BitSet dirty = new java.util.BitSet();
             for (int i = 0; i < singleKeys.size(); i++) {
+                DispatchTables.Key key = singleKeys.get(i);
                 long[] t = singleTargets.get(i);
-                singleWrites.put(singleKeys.get(i), singleValue(inForce, t[0], t[1]));
+                Integer way = placement.wayOf.get(key);
+                if (way != null) {
+                    placement.halves[2 * way + 1 - inForce] = t[1];
+                    dirty.set(way / DispatchTables.WAYS);
+                } else {
+                    singleWrites.put(key.bytes(), singleValue(inForce, t[0], t[1]));
+                    dirty.set(placement.bucketOf(key));      // its overflow mark
+                }
             }
+            // A bucket never written holds zeros, read as rule 0 in both halves: it first gets
+            // absent halves under keys that match nothing, and only then its keys.
+            Map<Integer, byte[]> firstWrites = new java.util.TreeMap<>();
+            dirty.stream().filter(b -> !placement.initialized.get(b)).forEach(b -> firstWrites.put(b, Placement.emptyBucket()));
+            table.updateAll(firstWrites);
+            firstWrites.keySet().forEach(placement.initialized::set);
+            written += firstWrites.size();
+            dirty.stream().forEach(b -> bucketWrites.put(b, placement.bucketBytes(b)));
             Map<byte[], byte[]> summaryWrites = new LinkedHashMap<>();
             for (int i = 0; i < summaryKeys.size(); i++) {
                 DispatchTables.Summary[] v = summaryValues.get(i);
                 summaryWrites.put(summaryKeys.get(i), summaryValue(inForce, v[0], v[1]));
             }
-            // Each write changes only the half no program run reads: the order does not matter.
+            // Each write changes only what no program run of the generation in force reads: the
+            // other half, a way whose key it has no rule for, or an overflow mark that only adds a
+            // probe. The order does not matter.
             singles.updateAll(singleWrites);
+            table.updateAll(bucketWrites);
             summaries.updateAll(summaryWrites);
-            written += singleWrites.size() + summaryWrites.size();
+            written += bucketWrites.size() + singleWrites.size() + summaryWrites.size();
         }
 
         /** After the flip (or before anything reads the maps): both halves hold the next rules. */
         void settle() {
+            Map<Integer, byte[]> bucketWrites = new java.util.TreeMap<>();
             Map<byte[], byte[]> singleWrites = new LinkedHashMap<>();
             List<byte[]> singleDeletes = new ArrayList<>();
+            java.util.BitSet dirty = new java.util.BitSet();
             for (int i = 0; i < singleKeys.size(); i++) {
+                DispatchTables.Key key = singleKeys.get(i);
                 long target = singleTargets.get(i)[1];
-                if (target == DispatchTables.NO_TARGET) {
-                    singleDeletes.add(singleKeys.get(i));
+                Integer way = placement.wayOf.get(key);
+                if (way != null) {
+                    placement.halves[2 * way] = target;
+                    placement.halves[2 * way + 1] = target;
+                    if (target == DispatchTables.NO_TARGET) {
+                        placement.keys[way] = null;
+                        placement.wayOf.remove(key);
+                    }
+                    dirty.set(way / DispatchTables.WAYS);
+                } else if (target == DispatchTables.NO_TARGET) {
+                    singleDeletes.add(key.bytes());
+                    placement.overflowing.remove(key);
+                    int bucket = placement.bucketOf(key);
+                    if (--placement.overflowCount[bucket] == 0) {
+                        dirty.set(bucket);
+                    }
                 } else {
-                    singleWrites.put(singleKeys.get(i), DispatchTables.singleValue(target, target));
+                    singleWrites.put(key.bytes(), DispatchTables.singleValue(target, target));
                 }
             }
+            dirty.stream().forEach(b -> bucketWrites.put(b, placement.bucketBytes(b)));
             Map<byte[], byte[]> summaryWrites = new LinkedHashMap<>();
             List<byte[]> summaryDeletes = new ArrayList<>();
             for (int i = 0; i < summaryKeys.size(); i++) {
@@ -346,13 +471,16 @@ public final class Dispatcher implements AutoCloseable {
                     summaryWrites.put(summaryKeys.get(i), DispatchTables.summaryValue(summary, summary));
                 }
             }
-            // The generation in force has none of the deleted entries, and the writes change only
-            // the half it does not read.
+            // The generation in force has none of the deleted entries or freed ways, and the
+            // writes change only the half it does not read. (Before anything is attached, this
+            // is also where buckets are first written.)
+            table.updateAll(bucketWrites);
+            bucketWrites.keySet().forEach(placement.initialized::set);
             singles.updateAll(singleWrites);
             summaries.updateAll(summaryWrites);
             singles.deleteAll(singleDeletes);
             summaries.deleteAll(summaryDeletes);
-            written += singleWrites.size() + summaryWrites.size();
+            written += bucketWrites.size() + singleWrites.size() + summaryWrites.size();
             deleted += singleDeletes.size() + summaryDeletes.size();
         }
     }

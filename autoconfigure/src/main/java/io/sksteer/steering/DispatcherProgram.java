@@ -24,6 +24,7 @@ import static io.sksteer.bpf.Asm.rsh;
 import static io.sksteer.bpf.Asm.st;
 import static io.sksteer.bpf.Asm.stx;
 import static io.sksteer.bpf.Asm.sub;
+import static io.sksteer.bpf.Asm.xor;
 import static io.sksteer.bpf.Reg.R0;
 import static io.sksteer.bpf.Reg.R1;
 import static io.sksteer.bpf.Reg.R10;
@@ -70,6 +71,7 @@ public final class DispatcherProgram {
     public static final String STATE = "sks_state";
     public static final String GLOBALS = "sks_globals";
     public static final String LENGTHS = "sks_lengths";
+    public static final String TABLE = "sks_table";
     public static final String SINGLES = "sks_singles";
     public static final String SUMMARIES = "sks_summaries";
     public static final String SOCKETS = "sks_sockets";
@@ -91,6 +93,8 @@ public final class DispatcherProgram {
     private static final int FLAGS = -48;        // u32 the length's flags
     private static final int BASE = -52;         // u32 first lengths index of (generation, pf)
     private static final int PF_SLOT = -56;      // u32
+    private static final int ALL_RULE = -60;     // u32 the prefix's 'all' rule
+    private static final int ALL_SLOT = -64;     // u32 its slot, with HAS_RANGES
 
     private DispatcherProgram() {
     }
@@ -99,12 +103,13 @@ public final class DispatcherProgram {
      * The program.
      *
      * @param bucketBits buckets per protocol family, as a power of two
+     * @param tableBits buckets of the singles table, as a power of two
      * @param dropOnMissing what a matched rule with no socket returns
      * @param testRunCounter where test runs count instead of the matched rule, or -1 to count
      *     them like traffic. A test run has {@code ingress_ifindex} 0, real traffic never has
      *     (loopback is 1); reading the field needs Linux 5.17.
      */
-    public static ProgramSpec spec(int bucketBits, boolean dropOnMissing, int testRunCounter) {
+    public static ProgramSpec spec(int bucketBits, int tableBits, boolean dropOnMissing, int testRunCounter) {
         List<Insn> p = new ArrayList<>();
 
         // --- protocol and family → pf in R8 (tcp4 0, tcp6 1, udp4 2, udp6 3); others pass ---
@@ -194,7 +199,7 @@ public final class DispatcherProgram {
             p.add(st(Size.W, R10, off, 0));
         }
         for (int k = 0; k < DispatchTables.MAX_LENGTHS; k++) {
-            lengthSlot(p, k);
+            lengthSlot(p, k, tableBits);
         }
         p.add(ja("pass"));
 
@@ -238,7 +243,7 @@ public final class DispatcherProgram {
     }
 
     /** One prefix length: the {@code k}-th of the generation's list for pf. */
-    private static void lengthSlot(List<Insn> p, int k) {
+    private static void lengthSlot(List<Insn> p, int k, int tableBits) {
         String next = "next_length_" + k;
         String summary = "summary_" + k;
         p.add(ldxw(R1, R10, BASE));
@@ -254,10 +259,11 @@ public final class DispatcherProgram {
         p.add(jeq(R3, 0, next));                     // no entry of this length for the address
         p.add(ldxw(R2, R0, 8));
         p.add(stx(Size.W, R10, FLAGS, R2));
-        // key word 0 without the port: pf | length << 8
+        // key word 0 without the port: pf | mark | length << 8
         p.add(sub(R1, 1));
         p.add(lsh(R1, 8));
         p.add(or(R1, R8));
+        p.add(or(R1, DispatchTables.KEY_MARK));
         p.add(stx(Size.W, R10, WORD0, R1));
         // key address: the destination masked to this length
         p.add(mov(R1, R8));
@@ -289,34 +295,37 @@ public final class DispatcherProgram {
         p.add(ldxw(R2, R10, WORD0));
         p.add(or(R1, R2));
         p.add(stx(Size.W, R10, KEY, R1));
-        p.addAll(hashLookup(SINGLES));
-        p.add(jeq(R0, 0, summary));
-        p.add(ldxw(R1, R10, GEN));
-        p.add(jeq(R1, 0, "single_half_" + k));
-        p.add(add(R0, DispatchTables.SINGLE_HALF));
-        p.add(label("single_half_" + k));
-        p.add(ldxw(R8, R0, 0));                      // rule
+        tableProbe(p, "single_" + k, tableBits, "single_rule_" + k, summary);
+        p.add(label("single_rule_" + k));
         p.add(jump32(JumpOp.JEQ, R8, DispatchTables.NO_RULE, "restore_pf_" + k));
-        p.add(ldxw(R9, R0, 4));                      // slot
         p.add(ja("found"));
         p.add(label("restore_pf_" + k));
         p.add(ldxw(R8, R10, PF_SLOT));
 
-        // summary: the prefix's wide ranges, then its 'all' rule
+        // the prefix's entry for port 0: its 'all' rule, and whether it has wide ranges
         p.add(label(summary));
         p.add(ldxw(R1, R10, FLAGS));
         p.add(and(R1, DispatchTables.FLAG_SUMMARIES));
         p.add(jeq(R1, 0, next));
         p.add(ldxw(R1, R10, WORD0));
         p.add(stx(Size.W, R10, KEY, R1));
+        tableProbe(p, "prefix_" + k, tableBits, "prefix_rule_" + k, next);
+        p.add(label("prefix_rule_" + k));
+        p.add(jump32(JumpOp.JEQ, R8, DispatchTables.NO_RULE, "restore_pf2_" + k));
+        p.add(stx(Size.W, R10, ALL_RULE, R8));
+        p.add(stx(Size.W, R10, ALL_SLOT, R9));
+        p.add(mov(R1, R9));
+        p.add(and(R1, DispatchTables.HAS_RANGES));
+        p.add(jeq(R1, 0, "all_" + k));
+        // wide ranges: the summaries hash, by the same key
         p.addAll(hashLookup(SUMMARIES));
-        p.add(jeq(R0, 0, next));
+        p.add(jeq(R0, 0, "all_" + k));
         p.add(ldxw(R1, R10, GEN));
         p.add(jeq(R1, 0, "summary_half_" + k));
         p.add(add(R0, DispatchTables.SUMMARY_HALF));
         p.add(label("summary_half_" + k));
         p.add(ldxw(R4, R0, 8));                      // range count
-        String rangesDone = "ranges_done_" + k;
+        String rangesDone = "all_" + k;
         for (int j = 0; j < DispatchTables.MAX_RANGES_PER_ENTRY; j++) {
             String skip = "range_skip_" + k + "_" + j;
             int at = DispatchTables.SUMMARY_HEADER + j * DispatchTables.RANGE_RECORD;
@@ -330,13 +339,71 @@ public final class DispatcherProgram {
             p.add(ja("found"));
             p.add(label(skip));
         }
-        p.add(label(rangesDone));
-        p.add(ldxw(R1, R0, 0));
-        p.add(jump32(JumpOp.JEQ, R1, DispatchTables.NO_RULE, next));
-        p.add(mov(R8, R1));
-        p.add(ldxw(R9, R0, 4));
+        p.add(label("all_" + k));
+        p.add(ldxw(R8, R10, ALL_RULE));
+        p.add(jump32(JumpOp.JEQ, R8, DispatchTables.NO_ALL, "restore_pf2_" + k));
+        p.add(ldxw(R9, R10, ALL_SLOT));
+        p.add(and(R9, ~DispatchTables.HAS_RANGES));
         p.add(ja("found"));
+        p.add(label("restore_pf2_" + k));
+        p.add(ldxw(R8, R10, PF_SLOT));
         p.add(label(next));
+    }
+
+    /**
+     * Looks up the key at {@code R10 + KEY} in the singles table, then, if its bucket overflowed,
+     * in the singles hash. Found: {@code R8} = rule, {@code R9} = slot of the generation in force
+     * (rule {@link DispatchTables#NO_RULE}: absent in it), and a jump to {@code found}; else a
+     * jump to {@code absent}. Clobbers R0–R5.
+     */
+    private static void tableProbe(List<Insn> p, String tag, int tableBits, String found, String absent) {
+        // the bucket: ((a0 ^ a2) << 32 | (a1 ^ a3 ^ k0)) * multiplier, top bits
+        p.add(ldxw(R1, R10, KEY));
+        p.add(ldxw(R2, R10, KEY + 8));
+        p.add(xor(R1, R2));
+        p.add(ldxw(R2, R10, KEY + 16));
+        p.add(xor(R1, R2));                          // a1 ^ a3 ^ k0 (zero-extended words)
+        p.add(ldxw(R2, R10, KEY + 4));
+        p.add(ldxw(R3, R10, KEY + 12));
+        p.add(xor(R2, R3));
+        p.add(lsh(R2, 32));
+        p.add(or(R1, R2));
+        p.add(ldImm64(R2, DispatchTables.HASH_MULTIPLIER));
+        p.add(mul(R1, R2));
+        p.add(rsh(R1, 64 - tableBits));
+        p.add(stx(Size.W, R10, INDEX, R1));
+        p.addAll(arrayLookup(TABLE, absent));
+        for (int w = 0; w < DispatchTables.WAYS; w++) {
+            String other = "way_next_" + tag + "_" + w;
+            int at = DispatchTables.TABLE_HEADER + w * DispatchTables.WAY_SIZE;
+            for (int word = 0; word < 5; word++) {
+                p.add(ldxw(R1, R0, at + 4 * word));
+                p.add(ldxw(R2, R10, KEY + 4 * word));
+                p.add(jne(R1, R2, other));
+            }
+            p.add(ldxw(R1, R10, GEN));
+            p.add(jne(R1, 0, "way_gen1_" + tag + "_" + w));
+            p.add(ldxw(R8, R0, at + DispatchTables.KEY_SIZE));
+            p.add(ldxw(R9, R0, at + DispatchTables.KEY_SIZE + 4));
+            p.add(ja(found));
+            p.add(label("way_gen1_" + tag + "_" + w));
+            p.add(ldxw(R8, R0, at + DispatchTables.KEY_SIZE + DispatchTables.SINGLE_HALF));
+            p.add(ldxw(R9, R0, at + DispatchTables.KEY_SIZE + DispatchTables.SINGLE_HALF + 4));
+            p.add(ja(found));
+            p.add(label(other));
+        }
+        // not in the bucket: in the singles hash only if the bucket overflowed
+        p.add(ldxw(R1, R0, 0));
+        p.add(jeq(R1, 0, absent));
+        p.addAll(hashLookup(SINGLES));
+        p.add(jeq(R0, 0, absent));
+        p.add(ldxw(R1, R10, GEN));
+        p.add(jeq(R1, 0, "hash_half_" + tag));
+        p.add(add(R0, DispatchTables.SINGLE_HALF));
+        p.add(label("hash_half_" + tag));
+        p.add(ldxw(R8, R0, 0));
+        p.add(ldxw(R9, R0, 4));
+        p.add(ja(found));
     }
 
     /** {@code R0 = &map[*(u32 *)(R10 + INDEX)]}, or jump to {@code onNull}. Clobbers R1–R5. */
