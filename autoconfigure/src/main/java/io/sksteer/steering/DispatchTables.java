@@ -26,7 +26,7 @@ import java.util.function.ToIntFunction;
  *       too short for address buckets ("global" lengths). Misses on other ports stop here.</li>
  *   <li><b>buckets</b> (ARRAY, 4 × 2<sup>bits</sup> × u64), indexed {@code pf << bits | hash}:
  *       the length classes that have entries whose addresses fall in this bucket. A bucket is an
- *       IPv4 /24 or an IPv6 /64, hashed ({@link #bucket}); prefixes down to 8 bits shorter are
+ *       IPv4 /24 or an IPv6 /64, hashed into two words ({@link #bucketProduct}); prefixes down to 8 bits shorter are
  *       entered in every bucket they cover, shorter ones are global. Collisions only cost probes.
  *       A lookup whose bucket is empty, with no global length, ends here.</li>
  *   <li><b>globals</b> (ARRAY, 2 generations × 4 pf × u64): the length classes of global
@@ -404,7 +404,9 @@ public final class DispatchTables {
         int lastByte = bucketLength / 8 - 1;
         for (int v = 0; v < 1 << free; v++) {
             a[lastByte] = (byte) ((a[lastByte] & ~((1 << free) - 1)) | v);
-            buckets[pf << bucketBits | bucket(a, v4, bucketBits)] |= 1L << cls;
+            long product = bucketProduct(a, v4);
+            buckets[pf << bucketBits | firstBucket(product, bucketBits)] |= 1L << cls;
+            buckets[pf << bucketBits | secondBucket(product, bucketBits)] |= 1L << cls;
         }
     }
 
@@ -419,11 +421,14 @@ public final class DispatchTables {
     }
 
     /**
-     * The bucket of an address (4 or 16 bytes; extra bytes ignored), as the program computes it:
-     * the address cut to the bucket length, read as the program's loads read it, multiplied by
-     * {@link #HASH_MULTIPLIER}, top {@code bits} bits.
+     * The address hash of the buckets (4 or 16 address bytes; extra bytes ignored), as the program
+     * computes it: the address cut to the bucket length, read as the program's loads read it,
+     * multiplied by {@link #HASH_MULTIPLIER}. An address's classes are entered in two words, the
+     * product's top {@code bits} bits and the {@code bits} below them, and a lookup takes the
+     * classes both words have: a bucket taken by other rules then costs a probe only when both of
+     * its words are (about the square of the share of words taken).
      */
-    public static int bucket(byte[] address, boolean ipv4, int bits) {
+    public static long bucketProduct(byte[] address, boolean ipv4) {
         ByteBuffer b = ByteBuffer.wrap(address).order(ByteOrder.nativeOrder());
         long x;
         if (ipv4) {
@@ -431,7 +436,15 @@ public final class DispatchTables {
         } else {
             x = (b.getInt(0) & 0xffffffffL) << 32 | (b.getInt(4) & 0xffffffffL);
         }
-        return (int) ((x * HASH_MULTIPLIER) >>> (64 - bits));
+        return x * HASH_MULTIPLIER;
+    }
+
+    public static int firstBucket(long product, int bits) {
+        return (int) (product >>> (64 - bits));
+    }
+
+    public static int secondBucket(long product, int bits) {
+        return (int) (product >>> (64 - 2 * bits)) & ((1 << bits) - 1);
     }
 
     /** The first three address bytes of a native-order u32 load. */

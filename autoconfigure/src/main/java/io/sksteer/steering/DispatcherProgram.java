@@ -95,6 +95,7 @@ public final class DispatcherProgram {
     private static final int PF_SLOT = -56;      // u32
     private static final int ALL_RULE = -60;     // u32 the prefix's 'all' rule
     private static final int ALL_SLOT = -64;     // u32 its slot, with HAS_RANGES
+    private static final int PRODUCT = -72;      // u64 the address hash product
 
     private DispatcherProgram() {
     }
@@ -155,7 +156,8 @@ public final class DispatcherProgram {
         p.add(label("bucket_known"));
         p.add(ldImm64(R2, DispatchTables.HASH_MULTIPLIER));
         p.add(mul(R1, R2));
-        p.add(rsh(R1, 64 - bucketBits));
+        p.add(stx(Size.DW, R10, PRODUCT, R1));
+        p.add(rsh(R1, 64 - bucketBits));             // first word: the top bits
         p.add(mov(R2, R8));
         p.add(lsh(R2, bucketBits));
         p.add(or(R1, R2));                           // pf << bits | hash
@@ -163,7 +165,21 @@ public final class DispatcherProgram {
         p.addAll(arrayLookup(BUCKETS, "pass"));
         p.add(ldxdw(R1, R0, 0));
         p.add(stx(Size.DW, R10, MASK, R1));
+        p.add(jeq(R1, 0, "no_bucket"));
+        p.add(ldxdw(R1, R10, PRODUCT));              // second word: the bits below them
+        p.add(rsh(R1, 64 - 2 * bucketBits));
+        p.add(and(R1, (1 << bucketBits) - 1));
+        p.add(mov(R2, R8));
+        p.add(lsh(R2, bucketBits));
+        p.add(or(R1, R2));
+        p.add(stx(Size.W, R10, INDEX, R1));
+        p.addAll(arrayLookup(BUCKETS, "pass"));
+        p.add(ldxdw(R1, R0, 0));
+        p.add(ldxdw(R2, R10, MASK));
+        p.add(and(R1, R2));                          // classes present in both words
+        p.add(stx(Size.DW, R10, MASK, R1));
         p.add(jne(R1, 0, "candidates"));
+        p.add(label("no_bucket"));
         p.add(ldxw(R1, R10, GATE));
         p.add(and(R1, 1 << 8));
         p.add(jeq(R1, 0, "pass"));                   // nothing in the bucket, no global length

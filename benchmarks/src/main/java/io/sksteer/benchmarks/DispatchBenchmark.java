@@ -5,6 +5,7 @@ import io.sksteer.bpf.sklookup.Protocol;
 import io.sksteer.bpf.sklookup.SkLookupContext;
 import io.sksteer.bpf.sklookup.SkLookupTestRun;
 import io.sksteer.bpf.sklookup.Verdict;
+import io.sksteer.steering.DispatchTables;
 import io.sksteer.steering.Dispatcher;
 import io.sksteer.steering.RuleSet;
 import java.io.PrintStream;
@@ -99,6 +100,7 @@ final class DispatchBenchmark {
         try {
             Map<String, Cell> cells = new LinkedHashMap<>();
             Map<String, Integer> lpmEntries = new LinkedHashMap<>();
+            occupancy.clear();
 
             // Baselines.
             Baselines baselines = Baselines.load(RuleMix.SLOTS.size());
@@ -123,6 +125,9 @@ final class DispatchBenchmark {
                         made.add(programs);
                         bySet.put(key, programs);
                         lpmEntries.merge(Integer.toString(size), programs.lpm().entries(), Math::max);
+                        if (size > 1) {
+                            occupancy.put(size, occupancy(rules, programs.dispatcher()));
+                        }
                     }
                     long cookie = l.hit() ? listeners.cookie(l.listener()) : 0;
                     cell(cells, "sksteer|" + size + "|" + l.name(), programs.dispatcher().program(), l, cookie);
@@ -159,6 +164,32 @@ final class DispatchBenchmark {
         }
     }
 
+    private final Map<Integer, String> occupancy = new LinkedHashMap<>();
+
+    /**
+     * How often a miss near rules pays probes: the share of address-bucket words taken per
+     * protocol family (an address probes when both its words are taken, about the square), and
+     * how many table entries overflowed into the hash.
+     */
+    private static String occupancy(RuleSet rules, Dispatcher d) {
+        DispatchTables t = DispatchTables.compute(rules, i -> 0, l -> 0, Math.max(rules.size(), 8));
+        int bits = t.bucketBits();
+        StringBuilder out = new StringBuilder();
+        String[] names = {"tcp4", "tcp6", "udp4", "udp6"};
+        for (int pf = 0; pf < 4; pf++) {
+            int taken = 0;
+            for (int i = 0; i < 1 << bits; i++) {
+                if (t.buckets()[pf << bits | i] != 0) {
+                    taken++;
+                }
+            }
+            double share = (double) taken / (1 << bits);
+            out.append(names[pf]).append(' ').append(String.format(java.util.Locale.ROOT, "%.1f %% (≈ %.2f %%)", 100 * share,
+                    100 * share * share)).append(", ");
+        }
+        return out.append("table entries in the overflow hash: ").append(d.lastApply().overflowing()).toString();
+    }
+
     private void cell(Map<String, Cell> cells, String key, BpfProgram program, Lookup l, long cookie) {
         cells.put(key, new Cell(key, program, l.context(), cookie, new ArrayList<>()));
     }
@@ -193,6 +224,8 @@ final class DispatchBenchmark {
                 + " docs/benchmarks.md (seed " + RuleMix.SEED + ").");
         t.note("LPM: tubular-style trie, ranges expanded to one entry per port; trie entries per size: " + lpmEntries + ".");
         t.note("Floor and empty are the baselines of the lookup's protocol and family; the kernel reports whole ns.");
+        occupancy.forEach((size, text) -> t.note("Address-bucket words taken at " + Report.count(size)
+                + " rules (≈ chance that an address near rules but in none of their prefixes probes): " + text + "."));
 
         int largest = plan.largest();
         String at = " at " + Report.count(largest) + " rules";
