@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.IntUnaryOperator;
 import java.util.function.ToIntFunction;
 
@@ -107,11 +106,33 @@ public final class DispatchTables {
             return new Key(pf, prefix.length(), port, b.getLong(), b.getLong());
         }
 
+        /** The same prefix with another port. */
+        Key withPort(int other) {
+            return new Key(pf, length, other, hi, lo);
+        }
+
         public byte[] bytes() {
             ByteBuffer b = buffer(KEY_SIZE);
             b.put((byte) (pf | KEY_MARK)).put((byte) length).putShort((short) port);
             b.order(ByteOrder.BIG_ENDIAN).putLong(hi).putLong(lo);
             return b.array();
+        }
+
+        /** Word {@code i} (0–4) of {@link #bytes()} as a native-order load reads it. */
+        int word(int i) {
+            boolean little = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+            if (i == 0) {
+                return little ? (pf | KEY_MARK) | length << 8 | port << 16 : (pf | KEY_MARK) << 24 | length << 16 | port;
+            }
+            int big = (int) ((i < 3 ? hi : lo) >>> ((i % 2 == 1) ? 32 : 0));
+            return little ? Integer.reverseBytes(big) : big;
+        }
+
+        /** Its bucket of the singles table ({@link #tableBucket(byte[], int)}), without the bytes. */
+        public int tableBucket(int bits) {
+            long high = (word(1) ^ word(3)) & 0xffffffffL;
+            long low = (word(2) ^ word(4) ^ word(0)) & 0xffffffffL;
+            return (int) (((high << 32 | low) * HASH_MULTIPLIER) >>> (64 - bits));
         }
     }
 
@@ -150,11 +171,12 @@ public final class DispatchTables {
     private final long[] globals = new long[4];
     private final List<List<Length>> lengths = new ArrayList<>();
     // In rule precedence order, so that table ways go to the most specific entries first.
-    private final Map<Key, Long> singles = new LinkedHashMap<>();
+    private final Map<Key, Long> singles;
     private final Map<Key, Summary> summaries = new LinkedHashMap<>();
 
-    private DispatchTables(int bucketBits) {
+    private DispatchTables(int bucketBits, int expectedSingles) {
         this.bucketBits = bucketBits;
+        this.singles = new LinkedHashMap<>(Math.max(16, expectedSingles * 4 / 3 + 1));
         this.buckets = new long[4 << bucketBits];
         for (int pf = 0; pf < 4; pf++) {
             lengths.add(List.of());
@@ -255,7 +277,7 @@ public final class DispatchTables {
     public static DispatchTables compute(RuleSet rules, IntUnaryOperator ruleId,
             ToIntFunction<String> slot, int maxRules) {
         checkLimits(rules);
-        DispatchTables t = new DispatchTables(bucketBits(maxRules));
+        DispatchTables t = new DispatchTables(bucketBits(maxRules), rules.size() + rules.size() / 2);
         record EntryId(int pf, Prefix prefix) {
         }
         final class Group {
@@ -271,7 +293,7 @@ public final class DispatchTables {
         }
         // Rules are in precedence order, so within a prefix: singles by port, ranges by first port, all.
         List<SteeringRule> all = rules.rules();
-        Map<EntryId, Group> groups = new LinkedHashMap<>();
+        Map<EntryId, Group> groups = new LinkedHashMap<>(Math.max(16, all.size() * 4 / 3 + 1));
         int[][] coverage = new int[4][PORT_ENTRIES + 1];
         for (int i = 0; i < all.size(); i++) {
             SteeringRule r = all.get(i);
@@ -290,10 +312,8 @@ public final class DispatchTables {
             }
         }
         int budget = singlesBudget(maxRules);
-        List<TreeMap<Integer, Integer>> flagsByLength = new ArrayList<>();
-        for (int pf = 0; pf < 4; pf++) {
-            flagsByLength.add(new TreeMap<>((a, b) -> Integer.compare(b, a)));
-        }
+        // Per protocol family and length: 0 (absent), or 4 | the length's flags.
+        int[][] flagsByLength = new int[4][129];
         // True single ports first, so that narrow ranges are expanded only within what is left.
         for (Map.Entry<EntryId, Group> e : groups.entrySet()) {
             Group g = e.getValue();
@@ -328,8 +348,9 @@ public final class DispatchTables {
                         }
                         if (width(r.ports()) <= NARROW_RANGE && !shadowed && t.singles.size() + width(r.ports()) <= budget) {
                             long target = target(id, slot.applyAsInt(r.listener()));
+                            Key base = Key.of(pf, prefix, 0);
                             for (int port = r.ports().first(); port <= r.ports().last(); port++) {
-                                t.putSingle(Key.of(pf, prefix, port), target);
+                                t.putSingle(base.withPort(port), target);
                             }
                             single = true;
                         } else {
@@ -368,7 +389,7 @@ public final class DispatchTables {
                     t.summaries.put(Key.of(pf, prefix, 0), new Summary(allId, allSlot, ranges));
                 }
             }
-            flagsByLength.get(pf).merge(prefix.length(), flags, (a, b) -> a | b);
+            flagsByLength[pf][prefix.length()] |= 4 | flags;
             t.enterBuckets(pf, prefix);
         }
         for (int pf = 0; pf < 4; pf++) {
@@ -378,7 +399,11 @@ public final class DispatchTables {
                 }
             }
             List<Length> list = new ArrayList<>();
-            flagsByLength.get(pf).forEach((length, flags) -> list.add(new Length(length, flags)));
+            for (int length = 128; length >= 0; length--) {
+                if (flagsByLength[pf][length] != 0) {
+                    list.add(new Length(length, flagsByLength[pf][length] & 3));
+                }
+            }
             t.lengths.set(pf, List.copyOf(list));
         }
         return t;
@@ -432,7 +457,7 @@ public final class DispatchTables {
         ByteBuffer b = ByteBuffer.wrap(address).order(ByteOrder.nativeOrder());
         long x;
         if (ipv4) {
-            x = b.getInt(0) & 0xffffffffL & Integer.toUnsignedLong(nativeMask24());
+            x = b.getInt(0) & 0xffffffffL & Integer.toUnsignedLong(NATIVE_MASK_24);
         } else {
             x = (b.getInt(0) & 0xffffffffL) << 32 | (b.getInt(4) & 0xffffffffL);
         }
@@ -449,8 +474,10 @@ public final class DispatchTables {
 
     /** The first three address bytes of a native-order u32 load. */
     static int nativeMask24() {
-        return ByteBuffer.wrap(new byte[] {-1, -1, -1, 0}).order(ByteOrder.nativeOrder()).getInt();
+        return NATIVE_MASK_24;
     }
+
+    private static final int NATIVE_MASK_24 = ByteBuffer.wrap(new byte[] {-1, -1, -1, 0}).order(ByteOrder.nativeOrder()).getInt();
 
     /** The bytes of a length record for {@code length} and its flags, or the end marker for null. */
     public static byte[] lengthRecord(Length length, boolean ipv4) {

@@ -299,7 +299,7 @@ public final class Dispatcher implements AutoCloseable {
         }
 
         int bucketOf(DispatchTables.Key key) {
-            return DispatchTables.tableBucket(key.bytes(), bits);
+            return key.tableBucket(bits);
         }
 
         /** A bucket with no keys and every half absent. */
