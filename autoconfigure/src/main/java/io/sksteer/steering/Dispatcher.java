@@ -268,7 +268,7 @@ public final class Dispatcher implements AutoCloseable {
         generation = nextGen;
         tables = nextTables;
         rules = next;
-        lastApply = new ApplyStats(changes.written, changes.deleted, gateWords, bucketWords, placement.overflowing.size());
+        lastApply = new ApplyStats(changes.written, changes.deleted, gateWords, bucketWords, placement.overflowing);
         created = false;
     }
 
@@ -284,8 +284,7 @@ public final class Dispatcher implements AutoCloseable {
         final int bits;
         final DispatchTables.Key[] keys;
         final long[] halves;                         // per way: [2 * way + generation]
-        final Map<DispatchTables.Key, Integer> wayOf = new HashMap<>();
-        final Set<DispatchTables.Key> overflowing = new java.util.HashSet<>();
+        int overflowing;
         final int[] overflowCount;
         /** Buckets written at least once: the others still hold zeros, whose halves read as rule 0. */
         final java.util.BitSet initialized = new java.util.BitSet();
@@ -300,6 +299,17 @@ public final class Dispatcher implements AutoCloseable {
 
         int bucketOf(DispatchTables.Key key) {
             return key.tableBucket(bits);
+        }
+
+        /** The way holding {@code key}, or -1 if it is not in its bucket. */
+        int wayOf(DispatchTables.Key key) {
+            int first = bucketOf(key) * DispatchTables.WAYS;
+            for (int w = first; w < first + DispatchTables.WAYS; w++) {
+                if (key.equals(keys[w])) {
+                    return w;
+                }
+            }
+            return -1;
         }
 
         /** A bucket with no keys and every half absent. */
@@ -369,12 +379,25 @@ public final class Dispatcher implements AutoCloseable {
             });
         }
 
+        /** The way of each changed single-port entry (by index in singleKeys): -1 in the hash, -2 not looked up yet. */
+        private int[] ways;
+
+        int way(int i) {
+            if (ways[i] == -2) {
+                ways[i] = placement.wayOf(singleKeys.get(i));
+            }
+            return ways[i];
+        }
+
         /** Gives each new single-port entry a free way of its bucket, or the singles hash. */
         void place() {
-            for (DispatchTables.Key key : singleKeys) {
-                if (placement.wayOf.containsKey(key) || placement.overflowing.contains(key)) {
-                    continue;
+            ways = new int[singleKeys.size()];
+            java.util.Arrays.fill(ways, -2);
+            for (int i = 0; i < singleKeys.size(); i++) {
+                if (singleTargets.get(i)[0] != DispatchTables.NO_TARGET) {
+                    continue;                            // in force: placed when it was added
                 }
+                DispatchTables.Key key = singleKeys.get(i);
                 int bucket = placement.bucketOf(key);
                 int free = -1;
                 for (int w = bucket * DispatchTables.WAYS; w < (bucket + 1) * DispatchTables.WAYS && free < 0; w++) {
@@ -384,9 +407,10 @@ public final class Dispatcher implements AutoCloseable {
                 }
                 if (free >= 0) {
                     placement.keys[free] = key;
-                    placement.wayOf.put(key, free);
+                    ways[i] = free;
                 } else {
-                    placement.overflowing.add(key);
+                    ways[i] = -1;
+                    placement.overflowing++;
                     placement.overflowCount[bucket]++;
                 }
             }
@@ -400,8 +424,8 @@ public final class Dispatcher implements AutoCloseable {
             for (int i = 0; i < singleKeys.size(); i++) {
                 DispatchTables.Key key = singleKeys.get(i);
                 long[] t = singleTargets.get(i);
-                Integer way = placement.wayOf.get(key);
-                if (way != null) {
+                int way = way(i);
+                if (way >= 0) {
                     placement.halves[2 * way + 1 - inForce] = t[1];
                     dirty.set(way / DispatchTables.WAYS);
                 } else {
@@ -440,18 +464,17 @@ public final class Dispatcher implements AutoCloseable {
             for (int i = 0; i < singleKeys.size(); i++) {
                 DispatchTables.Key key = singleKeys.get(i);
                 long target = singleTargets.get(i)[1];
-                Integer way = placement.wayOf.get(key);
-                if (way != null) {
+                int way = way(i);
+                if (way >= 0) {
                     placement.halves[2 * way] = target;
                     placement.halves[2 * way + 1] = target;
                     if (target == DispatchTables.NO_TARGET) {
                         placement.keys[way] = null;
-                        placement.wayOf.remove(key);
                     }
                     dirty.set(way / DispatchTables.WAYS);
                 } else if (target == DispatchTables.NO_TARGET) {
                     singleDeletes.add(key.bytes());
-                    placement.overflowing.remove(key);
+                    placement.overflowing--;
                     int bucket = placement.bucketOf(key);
                     if (--placement.overflowCount[bucket] == 0) {
                         dirty.set(bucket);
