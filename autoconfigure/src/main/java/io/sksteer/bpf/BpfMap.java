@@ -16,11 +16,35 @@ public final class BpfMap<K, V> extends KernelMap {
 
     private final Codec<K> keys;
     private final Codec<V> values;
+    private MappedValues mapped;
 
     private BpfMap(MapSpec spec, Codec<K> keys, Codec<V> values) {
         super(spec);
         this.keys = keys;
         this.values = values;
+    }
+
+    /**
+     * The values of this ARRAY, mapped for direct stores (the map must have
+     * {@link MapFlag#BPF_F_MMAPABLE}). Mapped once; unmapped when the map is closed.
+     */
+    public synchronized MappedValues mapValues() {
+        if (spec().type() != MapType.ARRAY || !spec().flags().contains(MapFlag.BPF_F_MMAPABLE)) {
+            throw new IllegalStateException("map '" + name() + "' is not an ARRAY created with BPF_F_MMAPABLE");
+        }
+        if (mapped == null) {
+            mapped = new MappedValues(spec(), io.sksteer.bpf.internal.Mapping.of(fd(),
+                    (long) spec().maxEntries() * MappedValues.stride(spec().valueSize()), "map the values of '" + name() + "'"));
+        }
+        return mapped;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (mapped != null) {
+            mapped.close();
+        }
+        super.close();
     }
 
     /** Creates the map in the kernel. */

@@ -8,6 +8,7 @@ import io.sksteer.bpf.KernelMap;
 import io.sksteer.bpf.MapFlag;
 import io.sksteer.bpf.MapSpec;
 import io.sksteer.bpf.MapType;
+import io.sksteer.bpf.MappedValues;
 import io.sksteer.bpf.PerCpuArray;
 import io.sksteer.bpf.SocketMap;
 import java.util.ArrayDeque;
@@ -88,18 +89,17 @@ public final class Dispatcher implements AutoCloseable {
             freeIds.add(id);
         }
         try {
-            ports = add(BpfMap.create(MapSpec.of(DispatcherProgram.PORTS, MapType.ARRAY, 4, 4, DispatchTables.PORT_ENTRIES),
+            ports = add(BpfMap.create(mapped(DispatcherProgram.PORTS, 4, DispatchTables.PORT_ENTRIES),
                     Codec.u32(), Codec.u32()));
-            buckets = add(BpfMap.create(MapSpec.of(DispatcherProgram.BUCKETS, MapType.ARRAY, 4, 8, 4 << bucketBits),
+            buckets = add(BpfMap.create(mapped(DispatcherProgram.BUCKETS, 8, 4 << bucketBits),
                     Codec.u32(), Codec.u64()));
             state = add(BpfMap.create(MapSpec.of(DispatcherProgram.STATE, MapType.ARRAY, 4, 4, 1), Codec.u32(), Codec.u32()));
-            globals = add(BpfMap.create(MapSpec.of(DispatcherProgram.GLOBALS, MapType.ARRAY, 4, 8, 2 * 4), Codec.u32(), Codec.u64()));
-            lengths = add(BpfMap.create(MapSpec.of(DispatcherProgram.LENGTHS, MapType.ARRAY, 4, DispatchTables.LENGTH_RECORD,
+            globals = add(BpfMap.create(mapped(DispatcherProgram.GLOBALS, 8, 2 * 4), Codec.u32(), Codec.u64()));
+            lengths = add(BpfMap.create(mapped(DispatcherProgram.LENGTHS, DispatchTables.LENGTH_RECORD,
                     2 * 4 * DispatchTables.MAX_LENGTHS), Codec.u32(), Codec.bytes(DispatchTables.LENGTH_RECORD)));
             // Both rule sets of a change may be present at once: true single ports of at most
             // maxRules rules, plus each set's narrow ranges within the singles budget.
-            table = add(BpfMap.create(MapSpec.of(DispatcherProgram.TABLE, MapType.ARRAY, 4, DispatchTables.TABLE_BUCKET,
-                    1 << tableBits), Codec.u32(), Codec.bytes(DispatchTables.TABLE_BUCKET)));
+            table = add(BpfMap.create(mapped(DispatcherProgram.TABLE, DispatchTables.TABLE_BUCKET, 1 << tableBits), Codec.u32(), Codec.bytes(DispatchTables.TABLE_BUCKET)));
             singles = add(BpfMap.create(new MapSpec(DispatcherProgram.SINGLES, MapType.HASH, DispatchTables.KEY_SIZE,
                     2 * DispatchTables.SINGLE_HALF, maxRules + 2 * DispatchTables.singlesBudget(maxRules),
                     Set.of(MapFlag.BPF_F_NO_PREALLOC)),
@@ -138,6 +138,11 @@ public final class Dispatcher implements AutoCloseable {
             d.close();
             throw e;
         }
+    }
+
+    /** An ARRAY user space writes through a mapping: no system call per element. */
+    private static MapSpec mapped(String name, int valueSize, int entries) {
+        return new MapSpec(name, MapType.ARRAY, 4, valueSize, entries, Set.of(MapFlag.BPF_F_MMAPABLE));
     }
 
     private <M extends KernelMap> M add(M map) {
@@ -241,6 +246,7 @@ public final class Dispatcher implements AutoCloseable {
             changes.settle();
             writeLengths(nextGen, nextTables);
             writeGates(tables, nextTables, true);
+            MappedValues.publish();
             state.update(0, nextGen);
         } else {
             // 1. The new rules in the other generation's half, invisible until the flip.
@@ -248,7 +254,8 @@ public final class Dispatcher implements AutoCloseable {
             writeLengths(nextGen, nextTables);
             // 2. Gates admit both rule sets while both may be read.
             writeGates(tables, nextTables, true);
-            // 3. The flip.
+            // 3. The flip, after every store above.
+            MappedValues.publish();
             state.update(0, nextGen);
             // 4. Once no program run can still be reading the old half, align it (or delete).
             BpfProgram.awaitRunsInFlight();
@@ -437,7 +444,8 @@ public final class Dispatcher implements AutoCloseable {
             // absent halves under keys that match nothing, and only then its keys.
             Map<Integer, byte[]> firstWrites = new java.util.TreeMap<>();
             dirty.stream().filter(b -> !placement.initialized.get(b)).forEach(b -> firstWrites.put(b, Placement.emptyBucket()));
-            table.updateAll(firstWrites);
+            firstWrites.forEach(table.mapValues()::put);
+            MappedValues.publish();
             firstWrites.keySet().forEach(placement.initialized::set);
             written += firstWrites.size();
             dirty.stream().forEach(b -> bucketWrites.put(b, placement.bucketBytes(b)));
@@ -450,7 +458,7 @@ public final class Dispatcher implements AutoCloseable {
             // other half, a way whose key it has no rule for, or an overflow mark that only adds a
             // probe. The order does not matter.
             singles.updateAll(singleWrites);
-            table.updateAll(bucketWrites);
+            bucketWrites.forEach(table.mapValues()::put);
             summaries.updateAll(summaryWrites);
             written += bucketWrites.size() + singleWrites.size() + summaryWrites.size();
         }
@@ -497,7 +505,7 @@ public final class Dispatcher implements AutoCloseable {
             // The generation in force has none of the deleted entries or freed ways, and the
             // writes change only the half it does not read. (Before anything is attached, this
             // is also where buckets are first written.)
-            table.updateAll(bucketWrites);
+            bucketWrites.forEach(table.mapValues()::put);
             bucketWrites.keySet().forEach(placement.initialized::set);
             singles.updateAll(singleWrites);
             summaries.updateAll(summaryWrites);
@@ -533,8 +541,8 @@ public final class Dispatcher implements AutoCloseable {
             }
             globalWrites.put(gen * 4 + pf, t.globals()[pf]);
         }
-        lengths.updateAll(writes);
-        globals.updateAll(globalWrites);
+        writes.forEach(lengths.mapValues()::put);
+        globalWrites.forEach(globals.mapValues()::putLong);
     }
 
     /** Writes the gate words that differ: the union of both tables, or just {@code next}. */
@@ -550,7 +558,7 @@ public final class Dispatcher implements AutoCloseable {
             }
         }
         gateWords += portWrites.size();
-        ports.updateAll(portWrites);
+        portWrites.forEach(ports.mapValues()::putInt);
         long[] oldBuckets = previous.buckets();
         long[] newBuckets = next.buckets();
         Map<Integer, Long> bucketWrites = new LinkedHashMap<>();
@@ -562,7 +570,7 @@ public final class Dispatcher implements AutoCloseable {
             }
         }
         bucketWords += bucketWrites.size();
-        buckets.updateAll(bucketWrites);
+        bucketWrites.forEach(buckets.mapValues()::putLong);
     }
 
     /**

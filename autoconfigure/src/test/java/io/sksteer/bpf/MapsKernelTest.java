@@ -169,6 +169,33 @@ class MapsKernelTest {
     // ---- ARRAY ----------------------------------------------------------------------------------
 
     @Test
+    void storesThroughAMappedArrayAreWhatTheKernelReads() {
+        MapSpec spec = new MapSpec("array_mapped", MapType.ARRAY, 4, 12, 1000, java.util.Set.of(MapFlag.BPF_F_MMAPABLE));
+        try (BpfMap<Integer, byte[]> map = BpfMap.create(spec, Codec.u32(), Codec.bytes(12))) {
+            MappedValues values = map.mapValues();
+            assertThat(map.mapValues()).as("mapped once").isSameAs(values);
+            values.putInt(0, 7);
+            values.putLong(999, 0x1122334455667788L);
+            byte[] twelve = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+            values.put(500, twelve);
+            java.nio.ByteBuffer first = java.nio.ByteBuffer.wrap(map.lookup(0).orElseThrow()).order(java.nio.ByteOrder.nativeOrder());
+            assertThat(first.getInt(0)).isEqualTo(7);
+            java.nio.ByteBuffer last = java.nio.ByteBuffer.wrap(map.lookup(999).orElseThrow()).order(java.nio.ByteOrder.nativeOrder());
+            assertThat(last.getLong(0)).isEqualTo(0x1122334455667788L);
+            assertThat(map.lookup(500)).hasValueSatisfying(v -> assertThat(v).containsExactly(twelve));
+            // and the other way round: an update by system call is visible in the mapping
+            map.update(1, new byte[] {9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+            assertThat(values.getInt(1)).isEqualTo(java.nio.ByteBuffer.wrap(new byte[] {9, 0, 0, 0})
+                    .order(java.nio.ByteOrder.nativeOrder()).getInt());
+            assertThatThrownBy(() -> values.putInt(1000, 1)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> values.put(0, new byte[8])).isInstanceOf(IllegalArgumentException.class);
+        }
+        try (BpfMap<Integer, Long> plain = BpfMap.create(MapSpec.of("array_plain", MapType.ARRAY, 4, 8, 4), Codec.u32(), Codec.u64())) {
+            assertThatThrownBy(plain::mapValues).isInstanceOf(IllegalStateException.class).hasMessageContaining("BPF_F_MMAPABLE");
+        }
+    }
+
+    @Test
     void anArrayHasEveryIndexFromTheStartAndKeepsUpdates() {
         try (BpfMap<Integer, Long> map = BpfMap.create(MapSpec.of("array_basic", MapType.ARRAY, 4, 8, 3),
                 Codec.u32(), Codec.u64())) {

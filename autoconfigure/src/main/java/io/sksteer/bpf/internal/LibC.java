@@ -22,6 +22,13 @@ final class LibC {
 
     static native int close(int fd) throws LastErrorException;
 
+    /** {@code void *mmap(void *, size_t, int, int, int, off_t)}; MAP_FAILED (-1) sets errno. */
+    static native long mmap(long address, long length, int prot, int flags, int fd, long offset) throws LastErrorException;
+
+    static native int munmap(long address, long length) throws LastErrorException;
+
+    static native int getpagesize();
+
     static native int open(String path, int flags) throws LastErrorException;
 
     static native int ioctl(int fd, long request, long arg) throws LastErrorException;
