@@ -97,11 +97,13 @@ public final class Dispatcher implements AutoCloseable {
             globals = add(BpfMap.create(mapped(DispatcherProgram.GLOBALS, 8, 2 * 4), Codec.u32(), Codec.u64()));
             lengths = add(BpfMap.create(mapped(DispatcherProgram.LENGTHS, DispatchTables.LENGTH_RECORD,
                     2 * 4 * DispatchTables.MAX_LENGTHS), Codec.u32(), Codec.bytes(DispatchTables.LENGTH_RECORD)));
-            // Both rule sets of a change may be present at once: true single ports of at most
-            // maxRules rules, plus each set's narrow ranges within the singles budget.
-            table = add(BpfMap.create(mapped(DispatcherProgram.TABLE, DispatchTables.TABLE_BUCKET, 1 << tableBits), Codec.u32(), Codec.bytes(DispatchTables.TABLE_BUCKET)));
+            table = add(BpfMap.create(mapped(DispatcherProgram.TABLE, DispatchTables.TABLE_BUCKET, 1 << tableBits),
+                    Codec.u32(), Codec.bytes(DispatchTables.TABLE_BUCKET)));
+            // The overflow of the table. Sized for the worst case, every entry of both rule sets of
+            // a change overflowing: per set, expansions stop at the singles budget, and true single
+            // ports and port-0 entries come from at most maxRules rules.
             singles = add(BpfMap.create(new MapSpec(DispatcherProgram.SINGLES, MapType.HASH, DispatchTables.KEY_SIZE,
-                    2 * DispatchTables.SINGLE_HALF, maxRules + 2 * DispatchTables.singlesBudget(maxRules),
+                    2 * DispatchTables.SINGLE_HALF, 2 * (maxRules + DispatchTables.singlesBudget(maxRules)),
                     Set.of(MapFlag.BPF_F_NO_PREALLOC)),
                     Codec.bytes(DispatchTables.KEY_SIZE), Codec.bytes(2 * DispatchTables.SINGLE_HALF)));
             summaries = add(BpfMap.create(new MapSpec(DispatcherProgram.SUMMARIES, MapType.HASH, DispatchTables.KEY_SIZE,
