@@ -49,6 +49,18 @@ public final class MappedValues {
         mapping.put(at(index, value.length), value);
     }
 
+    /**
+     * Copies {@code image}, every element at its place (the value region as the kernel lays it
+     * out: {@code maxEntries} × the stride), in one copy. For maps no program reads yet.
+     */
+    public void putAll(byte[] image) {
+        if (image.length != (long) spec.maxEntries() * stride) {
+            throw new IllegalArgumentException("map '" + spec.name() + "': image of " + image.length + " bytes, not "
+                    + (long) spec.maxEntries() * stride);
+        }
+        mapping.put(0, image);
+    }
+
     public int getInt(int index) {
         return mapping.getInt(at(index, 4));
     }

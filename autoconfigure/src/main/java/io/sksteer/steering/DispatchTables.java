@@ -113,9 +113,14 @@ public final class DispatchTables {
 
         public byte[] bytes() {
             ByteBuffer b = buffer(KEY_SIZE);
-            b.put((byte) (pf | KEY_MARK)).put((byte) length).putShort((short) port);
-            b.order(ByteOrder.BIG_ENDIAN).putLong(hi).putLong(lo);
+            writeTo(b);
             return b.array();
+        }
+
+        /** Puts {@link #bytes()} at the buffer's position (a native-order buffer), advancing it. */
+        void writeTo(ByteBuffer b) {
+            b.put((byte) (pf | KEY_MARK)).put((byte) length).putShort((short) port);
+            b.order(ByteOrder.BIG_ENDIAN).putLong(hi).putLong(lo).order(ByteOrder.nativeOrder());
         }
 
         /** Word {@code i} (0–4) of {@link #bytes()} as a native-order load reads it. */

@@ -244,10 +244,11 @@ public final class Dispatcher implements AutoCloseable {
         bucketWords = 0;
         changes.place();
         if (created) {
-            // Nothing in the maps and nothing attached yet (create): both halves at once.
+            // Nothing in the maps and nothing attached yet (create): both halves at once, and
+            // whole arrays in one copy each.
             changes.settle();
             writeLengths(nextGen, nextTables);
-            writeGates(tables, nextTables, true);
+            writeAllGates(nextTables);
             MappedValues.publish();
             state.update(0, nextGen);
         } else {
@@ -327,6 +328,26 @@ public final class Dispatcher implements AutoCloseable {
             for (int w = 0; w < DispatchTables.WAYS; w++) {
                 b.position(DispatchTables.TABLE_HEADER + w * DispatchTables.WAY_SIZE + DispatchTables.KEY_SIZE);
                 b.putInt(DispatchTables.NO_RULE).putInt(0).putInt(DispatchTables.NO_RULE).putInt(0);
+            }
+            return b.array();
+        }
+
+        /** Every bucket, as the table's whole value region (free ways: zero keys, absent halves). */
+        byte[] image() {
+            java.nio.ByteBuffer b = DispatchTables.buffer(overflowCount.length * DispatchTables.TABLE_BUCKET);
+            for (int bucket = 0; bucket < overflowCount.length; bucket++) {
+                b.putInt(overflowCount[bucket] > 0 ? 1 : 0).putInt(0);
+                for (int w = bucket * DispatchTables.WAYS; w < (bucket + 1) * DispatchTables.WAYS; w++) {
+                    if (keys[w] == null) {
+                        b.position(b.position() + DispatchTables.KEY_SIZE);
+                    } else {
+                        keys[w].writeTo(b);
+                    }
+                    for (int gen = 0; gen < 2; gen++) {
+                        long t = halves[2 * w + gen];
+                        b.putInt((int) (t >>> 32)).putInt((int) t);
+                    }
+                }
             }
             return b.array();
         }
@@ -493,7 +514,9 @@ public final class Dispatcher implements AutoCloseable {
                     singleWrites.put(key.bytes(), DispatchTables.singleValue(target, target));
                 }
             }
-            dirty.stream().forEach(b -> bucketWrites.put(b, placement.bucketBytes(b)));
+            if (!created) {
+                dirty.stream().forEach(b -> bucketWrites.put(b, placement.bucketBytes(b)));
+            }
             Map<byte[], byte[]> summaryWrites = new LinkedHashMap<>();
             List<byte[]> summaryDeletes = new ArrayList<>();
             for (int i = 0; i < summaryKeys.size(); i++) {
@@ -505,15 +528,22 @@ public final class Dispatcher implements AutoCloseable {
                 }
             }
             // The generation in force has none of the deleted entries or freed ways, and the
-            // writes change only the half it does not read. (Before anything is attached, this
-            // is also where buckets are first written.)
-            bucketWrites.forEach(table.mapValues()::put);
-            bucketWrites.keySet().forEach(placement.initialized::set);
+            // writes change only the half it does not read. Before anything is attached, the
+            // whole table is written in one copy, every bucket then initialized.
+            if (created) {
+                table.mapValues().putAll(placement.image());
+                placement.initialized.set(0, placement.overflowCount.length);
+                written += dirty.cardinality();
+            } else {
+                bucketWrites.forEach(table.mapValues()::put);
+                bucketWrites.keySet().forEach(placement.initialized::set);
+                written += bucketWrites.size();
+            }
             singles.updateAll(singleWrites);
             summaries.updateAll(summaryWrites);
             singles.deleteAll(singleDeletes);
             summaries.deleteAll(summaryDeletes);
-            written += bucketWrites.size() + singleWrites.size() + summaryWrites.size();
+            written += singleWrites.size() + summaryWrites.size();
             deleted += singleDeletes.size() + summaryDeletes.size();
         }
     }
@@ -551,28 +581,42 @@ public final class Dispatcher implements AutoCloseable {
     private void writeGates(DispatchTables previous, DispatchTables next, boolean union) {
         int[] oldPorts = previous.ports();
         int[] newPorts = next.ports();
-        Map<Integer, Integer> portWrites = new LinkedHashMap<>();
+        MappedValues portValues = ports.mapValues();
         for (int i = 0; i < newPorts.length; i++) {
             int was = union ? oldPorts[i] : oldPorts[i] | newPorts[i];
             int want = union ? oldPorts[i] | newPorts[i] : newPorts[i];
             if (was != want) {
-                portWrites.put(i, want);
+                portValues.putInt(i, want);
+                gateWords++;
             }
         }
-        gateWords += portWrites.size();
-        portWrites.forEach(ports.mapValues()::putInt);
         long[] oldBuckets = previous.buckets();
         long[] newBuckets = next.buckets();
-        Map<Integer, Long> bucketWrites = new LinkedHashMap<>();
+        MappedValues bucketValues = buckets.mapValues();
         for (int i = 0; i < newBuckets.length; i++) {
             long was = union ? oldBuckets[i] : oldBuckets[i] | newBuckets[i];
             long want = union ? oldBuckets[i] | newBuckets[i] : newBuckets[i];
             if (was != want) {
-                bucketWrites.put(i, want);
+                bucketValues.putLong(i, want);
+                bucketWords++;
             }
         }
-        bucketWords += bucketWrites.size();
-        bucketWrites.forEach(buckets.mapValues()::putLong);
+    }
+
+    /** Before anything is attached: the gates and buckets of {@code next}, each array in one copy. */
+    private void writeAllGates(DispatchTables next) {
+        java.nio.ByteBuffer portImage = DispatchTables.buffer(DispatchTables.PORT_ENTRIES * 8);
+        for (int i = 0; i < DispatchTables.PORT_ENTRIES; i++) {
+            portImage.putInt(8 * i, next.ports()[i]);
+            gateWords += next.ports()[i] != 0 ? 1 : 0;
+        }
+        ports.mapValues().putAll(portImage.array());
+        java.nio.ByteBuffer bucketImage = DispatchTables.buffer(8 * next.buckets().length);
+        bucketImage.asLongBuffer().put(next.buckets());
+        for (long word : next.buckets()) {
+            bucketWords += word != 0 ? 1 : 0;
+        }
+        buckets.mapValues().putAll(bucketImage.array());
     }
 
     /**
