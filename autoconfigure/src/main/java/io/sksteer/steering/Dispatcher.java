@@ -47,7 +47,9 @@ public final class Dispatcher implements AutoCloseable {
     private final BpfMap<byte[], byte[]> summaries;
     private final SocketMap<Integer> sockets;
     private final PerCpuArray<RuleCounters> counters;
-    private final BpfProgram program;
+    /** Loaded on a thread of its own while the tables are computed and written (the verifier takes a while). */
+    private final java.util.concurrent.FutureTask<BpfProgram> loading;
+    private volatile BpfProgram program;
     private final Map<String, Integer> slots;
 
     private Map<RuleKey, Integer> ruleIds = new HashMap<>();
@@ -115,8 +117,13 @@ public final class Dispatcher implements AutoCloseable {
                     Codec.of(32, (c, b) -> b.putLong(c.lookups()).putLong(c.steered()).putLong(c.missingSocket()).putLong(c.assignErrors()),
                             b -> new RuleCounters(b.getLong(), b.getLong(), b.getLong(), b.getLong()))));
             tables = DispatchTables.compute(RuleSet.empty(), r -> 0, l -> 0, maxRules);
-            program = BpfProgram.load(DispatcherProgram.spec(bucketBits, tableBits, dropOnMissing,
-                    BpfFeatures.ingressIfindex().isAvailable() ? maxRules : -1), maps);
+            io.sksteer.bpf.ProgramSpec spec = DispatcherProgram.spec(bucketBits, tableBits, dropOnMissing,
+                    BpfFeatures.ingressIfindex().isAvailable() ? maxRules : -1);
+            List<KernelMap> used = List.copyOf(maps);
+            loading = new java.util.concurrent.FutureTask<>(() -> BpfProgram.load(spec, used));
+            Thread loader = new Thread(loading, "sksteer-program-load");
+            loader.setDaemon(true);
+            loader.start();
         } catch (RuntimeException e) {
             closeMaps(e);
             throw e;
@@ -135,10 +142,37 @@ public final class Dispatcher implements AutoCloseable {
         Dispatcher d = new Dispatcher(maxRules, slots, dropOnMissing);
         try {
             d.apply(rules);
+            d.program = d.loaded();
             return d;
         } catch (RuntimeException e) {
             d.close();
             throw e;
+        }
+    }
+
+    /** The program once its load has finished; its failure rethrown as it was. */
+    private BpfProgram loaded() {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return loading.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;          // the load is a system call: it finishes anyway
+                }
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException("loading the dispatcher program failed", e.getCause());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -625,6 +659,13 @@ public final class Dispatcher implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (program == null && loading != null) {
+            try {
+                program = loaded();
+            } catch (RuntimeException e) {
+                // it failed to load: nothing to close (create() already threw its error)
+            }
+        }
         if (program != null) {
             program.close();
         }
