@@ -21,9 +21,8 @@ import io.sksteer.testkit.TestNetns;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.health.contributor.Status;
@@ -33,17 +32,8 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 @KernelTest
 class ObservabilityKernelTest {
 
-    private static TestNetns ns;
-
-    @BeforeAll
-    static void namespace() {
-        ns = TestNetns.create().addLocalRoute("2001:db8::/64");
-    }
-
-    @AfterAll
-    static void close() {
-        ns.close();
-    }
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass("2001:db8::/64");
 
     private ApplicationContextRunner runner() {
         return new ApplicationContextRunner()

@@ -22,9 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
@@ -32,17 +31,8 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 @KernelTest
 class LiveRulesKernelTest {
 
-    private static TestNetns ns;
-
-    @BeforeAll
-    static void namespace() {
-        ns = TestNetns.create();
-    }
-
-    @AfterAll
-    static void close() {
-        ns.close();
-    }
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass();
 
     private ApplicationContextRunner runner() {
         return new ApplicationContextRunner()

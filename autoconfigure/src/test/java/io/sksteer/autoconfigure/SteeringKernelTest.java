@@ -14,9 +14,8 @@ import io.sksteer.testkit.TestNetns;
 import io.sksteer.testkit.TestSockets;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.ServerSocketChannel;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
@@ -27,17 +26,8 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 @KernelTest
 class SteeringKernelTest {
 
-    private static TestNetns ns;
-
-    @BeforeAll
-    static void namespace() {
-        ns = TestNetns.create().addLocalRoute("2001:db8::/64");
-    }
-
-    @AfterAll
-    static void close() {
-        ns.close();
-    }
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass("2001:db8::/64");
 
     private ApplicationContextRunner runner() {
         return new ApplicationContextRunner()

@@ -19,9 +19,8 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * recvmsg with original destinations, on a dual-stack socket bound to the wildcard address (the
@@ -30,17 +29,8 @@ import org.junit.jupiter.api.Test;
 @KernelTest
 class DatagramReceiverKernelTest {
 
-    private static TestNetns ns;
-
-    @BeforeAll
-    static void namespace() {
-        ns = TestNetns.create().addLocalRoute("2001:db8::/64");
-    }
-
-    @AfterAll
-    static void closeNamespace() {
-        ns.close();
-    }
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass("2001:db8::/64");
 
     private static DatagramChannel send(InetSocketAddress target, byte[] payload) {
         return ns.call(() -> {

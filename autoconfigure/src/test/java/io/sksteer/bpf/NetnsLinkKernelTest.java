@@ -18,11 +18,10 @@ import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * sk_lookup links on a namespace made for this class: run order, info, detach, atomic program
@@ -31,21 +30,12 @@ import org.junit.jupiter.api.Test;
 @KernelTest
 class NetnsLinkKernelTest {
 
-    private static TestNetns ns;
-
     private BpfProgram passA;
     private BpfProgram passB;
     private BpfProgram dropC;
 
-    @BeforeAll
-    static void namespace() {
-        ns = TestNetns.create();
-    }
-
-    @AfterAll
-    static void closeNamespace() {
-        ns.close();
-    }
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass();
 
     @BeforeEach
     void load() {

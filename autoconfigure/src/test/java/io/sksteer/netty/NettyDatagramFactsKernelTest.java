@@ -28,6 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What Netty 4.2 epoll does by itself with steered datagrams, measured, so that an upgrade that
@@ -44,7 +45,8 @@ class NettyDatagramFactsKernelTest {
     private static final InetSocketAddress V4_TARGET = new InetSocketAddress("127.77.1.2", Steering.PORT);
     private static final InetSocketAddress V6_TARGET = new InetSocketAddress("2001:db8::7", Steering.PORT);
 
-    private static TestNetns ns;
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass("2001:db8::/64");
     private static EventLoopGroup group;
 
     private Steering steering;
@@ -53,14 +55,12 @@ class NettyDatagramFactsKernelTest {
 
     @BeforeAll
     static void start() {
-        ns = TestNetns.create().addLocalRoute("2001:db8::/64");
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     }
 
     @AfterAll
     static void stop() {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
-        ns.close();
     }
 
     @BeforeEach

@@ -36,6 +36,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Steered UDP through Netty, for real: a program steers UDP to port 5353 on any address into an
@@ -48,7 +49,8 @@ class UdpSteeringKernelTest {
     private static final InetSocketAddress V4_TARGET = new InetSocketAddress("127.77.1.2", Steering.PORT);
     private static final InetSocketAddress V6_TARGET = new InetSocketAddress("2001:db8::7", Steering.PORT);
 
-    private static TestNetns ns;
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass("2001:db8::/64");
     private static EventLoopGroup group;
 
     private Steering steering;
@@ -62,7 +64,6 @@ class UdpSteeringKernelTest {
 
     @BeforeAll
     static void start() {
-        ns = TestNetns.create().addLocalRoute("2001:db8::/64");
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     }
 
@@ -70,7 +71,6 @@ class UdpSteeringKernelTest {
     static void stop() {
         assertThat(group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS))
                 .as("event loop group shut down").isTrue();
-        ns.close();
     }
 
     @BeforeEach

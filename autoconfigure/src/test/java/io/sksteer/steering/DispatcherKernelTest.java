@@ -26,6 +26,7 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The generated dispatcher, run by the kernel through PROG_TEST_RUN on its real maps, decides
@@ -35,14 +36,14 @@ import org.junit.jupiter.api.Test;
 @KernelTest
 class DispatcherKernelTest {
 
-    private static TestNetns ns;
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass();
     private static final Map<String, NetworkChannel> sockets = new LinkedHashMap<>();
     private static final Map<Long, String> listenerByCookie = new HashMap<>();
     private static final Map<String, Integer> slots = new LinkedHashMap<>();
 
     @BeforeAll
     static void listeners() {
-        ns = TestNetns.create();
         int slot = 0;
         for (String name : List.of("web", "api", "dns", "quic")) {
             boolean udp = name.equals("dns") || name.equals("quic");
@@ -59,7 +60,6 @@ class DispatcherKernelTest {
         for (NetworkChannel ch : sockets.values()) {
             ((Closeable) ch).close();
         }
-        ns.close();
     }
 
     static RuleSet firstRules() {

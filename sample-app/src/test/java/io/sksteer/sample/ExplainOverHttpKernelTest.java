@@ -25,6 +25,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
@@ -40,7 +41,8 @@ import tools.jackson.databind.json.JsonMapper;
 @KernelTest
 class ExplainOverHttpKernelTest {
 
-    private static TestNetns ns;
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass("2001:db8::/64");
     private static ConfigurableApplicationContext app;
     private static int port;
 
@@ -60,7 +62,6 @@ class ExplainOverHttpKernelTest {
 
     @BeforeAll
     static void start() {
-        ns = TestNetns.create().addLocalRoute("2001:db8::/64");
         app = new SpringApplicationBuilder(SampleApplication.class, Extra.class).run(
                 "--sksteer.netns=" + ns.path(), "--server.port=0",
                 // A list is bound from one source whole: the sample's rule is repeated here.
@@ -80,14 +81,10 @@ class ExplainOverHttpKernelTest {
 
     @AfterAll
     static void stop() {
-        try {
-            if (app != null) {
-                app.close();
-            }
-            assertThat(ns.namespace().skLookupProgramIds()).isEmpty();
-        } finally {
-            ns.close();
+        if (app != null) {
+            app.close();
         }
+        assertThat(ns.namespace().skLookupProgramIds()).isEmpty();
     }
 
     @Test

@@ -11,9 +11,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The sample application as a separate process holding only CAP_BPF and CAP_NET_ADMIN, living in
@@ -22,17 +21,8 @@ import org.junit.jupiter.api.Test;
 @KernelTest
 class LeastPrivilegeAppKernelTest {
 
-    private static TestNetns ns;
-
-    @BeforeAll
-    static void namespace() {
-        ns = TestNetns.create();
-    }
-
-    @AfterAll
-    static void close() {
-        ns.close();
-    }
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass();
 
     @Test
     void steersWithOnlyCapBpfAndCapNetAdminAndSigkillLeavesNothingAttached() throws Exception {

@@ -13,9 +13,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * How the sample application reports kernels older than what sksteer uses, provoked on this
@@ -26,17 +25,8 @@ import org.junit.jupiter.api.Test;
 class OldKernelKernelTest {
 
     private static final String CAPS = "-all,+bpf,+net_admin";
-    private static TestNetns ns;
-
-    @BeforeAll
-    static void namespace() {
-        ns = TestNetns.create();
-    }
-
-    @AfterAll
-    static void close() {
-        ns.close();
-    }
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass();
 
     @Test
     void withoutSkLookupProgramsStartupFailsWithAReportNamingLinux59() throws Exception {

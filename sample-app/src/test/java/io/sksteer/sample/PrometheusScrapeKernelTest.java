@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -38,13 +39,13 @@ class PrometheusScrapeKernelTest {
 
     private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})? (\\S+)");
 
-    private static TestNetns ns;
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass();
     private static ConfigurableApplicationContext app;
     private static int port;
 
     @BeforeAll
     static void start() {
-        ns = TestNetns.create();
         app = SpringApplication.run(SampleApplication.class, "--sksteer.netns=" + ns.path(), "--server.port=0",
                 "--management.endpoints.web.exposure.include=sksteer,health,metrics,prometheus");
         port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
@@ -52,14 +53,10 @@ class PrometheusScrapeKernelTest {
 
     @AfterAll
     static void stop() {
-        try {
-            if (app != null) {
-                app.close();
-            }
-            assertThat(ns.namespace().skLookupProgramIds()).as("nothing attached after the app stopped").isEmpty();
-        } finally {
-            ns.close();
+        if (app != null) {
+            app.close();
         }
+        assertThat(ns.namespace().skLookupProgramIds()).as("nothing attached after the app stopped").isEmpty();
     }
 
     @Test

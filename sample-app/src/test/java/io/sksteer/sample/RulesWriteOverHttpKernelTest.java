@@ -10,9 +10,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -20,17 +19,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 @KernelTest
 class RulesWriteOverHttpKernelTest {
 
-    private static TestNetns ns;
-
-    @BeforeAll
-    static void namespace() {
-        ns = TestNetns.create();
-    }
-
-    @AfterAll
-    static void close() {
-        ns.close();
-    }
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass();
 
     private static final String NEW_RULES = "{\"rules\": \"web 127.77.0.0/16 443; echo 127.77.0.0/16 5353\"}";
 

@@ -22,11 +22,10 @@ import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
@@ -39,20 +38,12 @@ import tools.jackson.databind.json.JsonMapper;
 @KernelTest
 class SampleApplicationKernelTest {
 
-    private static TestNetns ns;
     private ConfigurableApplicationContext app;
     private HttpClient http;
     private int port;
 
-    @BeforeAll
-    static void namespace() {
-        ns = TestNetns.create();
-    }
-
-    @AfterAll
-    static void closeNamespace() {
-        ns.close();
-    }
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass();
 
     @BeforeEach
     void start() {

@@ -40,6 +40,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The three complete examples of clj-ebpf's sk_lookup guide ({@code docs/guides/sk-lookup-guide.md}:
@@ -52,14 +53,14 @@ class GuideProgramsKernelTest {
     private static final String HOST = "127.0.0.1";
     private static final int[] PORTS = {8080, 9090, 443, 8443};
 
-    private static TestNetns ns;
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass();
     private static final Map<Integer, ServerSocketChannel> TCP = new HashMap<>();
     private static final Map<Integer, DatagramChannel> UDP = new HashMap<>();
     private static final AtomicInteger MESSAGES = new AtomicInteger();
 
     @BeforeAll
     static void listeners() {
-        ns = TestNetns.create();
         for (int port : PORTS) {
             TCP.put(port, tcpListener(ns, StandardProtocolFamily.INET, HOST, port));
             UDP.put(port, udpSocket(ns, StandardProtocolFamily.INET, HOST, port));
@@ -76,7 +77,6 @@ class GuideProgramsKernelTest {
         }
         TCP.clear();
         UDP.clear();
-        ns.close();
     }
 
     @AfterEach

@@ -42,11 +42,10 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A redirect program built with the DSL steers traffic for port 7777 on any address into the
@@ -56,22 +55,13 @@ import org.junit.jupiter.api.Test;
 class RedirectKernelTest {
 
     private static final int PORT = 7777;
-    private static TestNetns ns;
-
     private SocketMap<Integer> sockets;
     private BpfMap<Integer, Long> results;
     private BpfProgram program;
     private NetnsLink link;
 
-    @BeforeAll
-    static void namespace() {
-        ns = TestNetns.create().addLocalRoute("2001:db8::/64");
-    }
-
-    @AfterAll
-    static void closeNamespace() {
-        ns.close();
-    }
+    @RegisterExtension
+    static final TestNetns ns = TestNetns.perClass("2001:db8::/64");
 
     @BeforeEach
     void attach() {
