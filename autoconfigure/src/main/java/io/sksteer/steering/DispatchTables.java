@@ -283,8 +283,6 @@ public final class DispatchTables {
             ToIntFunction<String> slot, int maxRules) {
         checkLimits(rules);
         DispatchTables t = new DispatchTables(bucketBits(maxRules), rules.size() + rules.size() / 2);
-        record EntryId(int pf, Prefix prefix) {
-        }
         final class Group {
             int[] positions = new int[2];
             int size;
@@ -298,12 +296,13 @@ public final class DispatchTables {
         }
         // Rules are in precedence order, so within a prefix: singles by port, ranges by first port, all.
         List<SteeringRule> all = rules.rules();
-        Map<EntryId, Group> groups = new LinkedHashMap<>(Math.max(16, all.size() * 4 / 3 + 1));
+        // Keyed by the prefix's port-0 key: cheap to hash, and the base of its entries' keys.
+        Map<Key, Group> groups = new LinkedHashMap<>(Math.max(16, all.size() * 4 / 3 + 1));
         int[][] coverage = new int[4][PORT_ENTRIES + 1];
         for (int i = 0; i < all.size(); i++) {
             SteeringRule r = all.get(i);
             int pf = pf(r.protocol(), r.prefix().isIpv4());
-            groups.computeIfAbsent(new EntryId(pf, r.prefix()), id -> new Group()).add(i);
+            groups.computeIfAbsent(Key.of(pf, r.prefix(), 0), id -> new Group()).add(i);
             coverage[pf][r.ports().first()]++;
             coverage[pf][r.ports().last() + 1]--;
         }
@@ -320,20 +319,21 @@ public final class DispatchTables {
         // Per protocol family and length: 0 (absent), or 4 | the length's flags.
         int[][] flagsByLength = new int[4][129];
         // True single ports first, so that narrow ranges are expanded only within what is left.
-        for (Map.Entry<EntryId, Group> e : groups.entrySet()) {
+        for (Map.Entry<Key, Group> e : groups.entrySet()) {
             Group g = e.getValue();
             for (int i = 0; i < g.size; i++) {
                 SteeringRule r = all.get(g.positions[i]);
                 if (r.ports().rank() == 0) {
-                    t.putSingle(Key.of(e.getKey().pf(), r.prefix(), r.ports().first()),
+                    t.putSingle(e.getKey().withPort(r.ports().first()),
                             target(ruleId.applyAsInt(g.positions[i]), slot.applyAsInt(r.listener())));
                 }
             }
         }
-        for (Map.Entry<EntryId, Group> e : groups.entrySet()) {
-            int pf = e.getKey().pf();
-            Prefix prefix = e.getKey().prefix();
+        for (Map.Entry<Key, Group> e : groups.entrySet()) {
+            Key base = e.getKey();
+            int pf = base.pf();
             Group g = e.getValue();
+            Prefix prefix = all.get(g.positions[0]).prefix();
             List<SteeringRule> wide = new ArrayList<>(0);
             List<Integer> wideIds = new ArrayList<>(0);
             SteeringRule allPorts = null;
@@ -353,7 +353,6 @@ public final class DispatchTables {
                         }
                         if (width(r.ports()) <= NARROW_RANGE && !shadowed && t.singles.size() + width(r.ports()) <= budget) {
                             long target = target(id, slot.applyAsInt(r.listener()));
-                            Key base = Key.of(pf, prefix, 0);
                             for (int port = r.ports().first(); port <= r.ports().last(); port++) {
                                 t.putSingle(base.withPort(port), target);
                             }
@@ -388,10 +387,10 @@ public final class DispatchTables {
                 int allSlot = allPorts == null ? 0 : slot.applyAsInt(allPorts.listener());
                 // The port-0 entry sits in the singles table: an 'all' rule costs no hash lookup,
                 // and a prefix without wide ranges no summary lookup.
-                t.singles.put(Key.of(pf, prefix, 0), target(allPorts == null ? NO_ALL : allId,
+                t.singles.put(base, target(allPorts == null ? NO_ALL : allId,
                         allSlot | (wide.isEmpty() ? 0 : HAS_RANGES)));
                 if (!wide.isEmpty()) {
-                    t.summaries.put(Key.of(pf, prefix, 0), new Summary(allId, allSlot, ranges));
+                    t.summaries.put(base, new Summary(allId, allSlot, ranges));
                 }
             }
             flagsByLength[pf][prefix.length()] |= 4 | flags;
