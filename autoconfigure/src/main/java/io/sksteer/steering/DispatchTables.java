@@ -102,8 +102,7 @@ public final class DispatchTables {
     public record Key(int pf, int length, int port, long hi, long lo) {
 
         static Key of(int pf, Prefix prefix, int port) {
-            ByteBuffer b = ByteBuffer.wrap(Arrays.copyOf(prefix.address(), 16));
-            return new Key(pf, prefix.length(), port, b.getLong(), b.getLong());
+            return new Key(pf, prefix.length(), port, prefix.half(0), prefix.half(1));
         }
 
         /** The same prefix with another port. */

@@ -75,9 +75,11 @@ public final class Dispatcher implements AutoCloseable {
     private ApplyStats lastApply = new ApplyStats(0, 0, 0, 0, 0);
 
     /** A rule's identity: what it matches and where it steers (not where it was written). */
-    private record RuleKey(io.sksteer.bpf.sklookup.Protocol protocol, Prefix prefix, PortSpec ports, String listener) {
+    private record RuleKey(io.sksteer.bpf.sklookup.Protocol protocol, int length, long high, long low, int family,
+            PortSpec ports, String listener) {
         static RuleKey of(SteeringRule r) {
-            return new RuleKey(r.protocol(), r.prefix(), r.ports(), r.listener());
+            Prefix p = r.prefix();
+            return new RuleKey(r.protocol(), p.length(), p.half(0), p.half(1), p.isIpv4() ? 4 : 6, r.ports(), r.listener());
         }
     }
 

@@ -96,6 +96,18 @@ public record Prefix(byte[] address, int length) implements Comparable<Prefix> {
         return address.length == 4;
     }
 
+    /**
+     * Eight bytes of the network address, big-endian, the address padded with zeros to 16 bytes:
+     * {@code half} 0 is bytes 0-7, 1 is bytes 8-15. No copy of the address is made.
+     */
+    long half(int half) {
+        long v = 0;
+        for (int i = 8 * half; i < 8 * half + 8; i++) {
+            v = v << 8 | (i < address.length ? address[i] & 0xff : 0);
+        }
+        return v;
+    }
+
     /** Whether {@code addr} (4 or 16 bytes) lies in this network; never across families. */
     public boolean contains(byte[] addr) {
         return addr.length == address.length && Arrays.equals(mask(addr, length), address);

@@ -58,6 +58,8 @@ class DispatchTablesTest {
         assertThat(java.nio.ByteBuffer.wrap(b, 2, 2).order(java.nio.ByteOrder.nativeOrder()).getShort() & 0xffff).isEqualTo(443);
         assertThat(java.util.Arrays.copyOfRange(b, 4, 8)).containsExactly(10, 1, 2, 0);
         assertThat(java.util.Arrays.copyOfRange(b, 8, 20)).containsOnly(0);
+        Prefix v6 = Prefix.parse("2001:db8:1:2:3:4:5:0/112", "test");
+        assertThat(java.util.Arrays.copyOfRange(key("2001:db8:1:2:3:4:5:0/112", 80).bytes(), 4, 20)).containsExactly(v6.address());
     }
 
     @Test
