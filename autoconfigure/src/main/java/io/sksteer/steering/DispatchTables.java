@@ -178,10 +178,15 @@ public final class DispatchTables {
     private final Map<Key, Long> singles;
     private final Map<Key, Summary> summaries = new LinkedHashMap<>();
 
-    private DispatchTables(int bucketBits, int expectedSingles) {
+    private DispatchTables(int bucketBits, int expectedSingles, long[] spareBuckets) {
         this.bucketBits = bucketBits;
         this.singles = new LinkedHashMap<>(Math.max(16, expectedSingles * 4 / 3 + 1));
-        this.buckets = new long[4 << bucketBits];
+        if (spareBuckets != null && spareBuckets.length == 4 << bucketBits) {
+            Arrays.fill(spareBuckets, 0);
+            this.buckets = spareBuckets;
+        } else {
+            this.buckets = new long[4 << bucketBits];
+        }
         for (int pf = 0; pf < 4; pf++) {
             lengths.add(List.of());
         }
@@ -280,8 +285,17 @@ public final class DispatchTables {
      */
     public static DispatchTables compute(RuleSet rules, IntUnaryOperator ruleId,
             ToIntFunction<String> slot, int maxRules) {
+        return compute(rules, ruleId, slot, maxRules, null);
+    }
+
+    /**
+     * As {@link #compute(RuleSet, IntUnaryOperator, ToIntFunction, int)}, reusing {@code
+     * spareBuckets} (the bucket array of tables no longer used, up to 16 MiB) if it has the size.
+     */
+    static DispatchTables compute(RuleSet rules, IntUnaryOperator ruleId, ToIntFunction<String> slot, int maxRules,
+            long[] spareBuckets) {
         checkLimits(rules);
-        DispatchTables t = new DispatchTables(bucketBits(maxRules), rules.size() + rules.size() / 2);
+        DispatchTables t = new DispatchTables(bucketBits(maxRules), rules.size() + rules.size() / 2, spareBuckets);
         final class Group {
             int[] positions = new int[2];
             int size;

@@ -60,6 +60,8 @@ public final class Dispatcher implements AutoCloseable {
     private boolean created = true;
     private RuleSet rules = RuleSet.empty();
     private DispatchTables tables;
+    /** The bucket array of the tables replaced last, reused by the next computation. */
+    private long[] spareBuckets;
 
     /**
      * What the last {@link #apply} wrote: singles (table buckets and hash elements) and summaries
@@ -260,7 +262,8 @@ public final class Dispatcher implements AutoCloseable {
         }
         DispatchTables nextTables;
         try {
-            nextTables = DispatchTables.compute(next, i -> ids[i], slots::get, maxRules);
+            nextTables = DispatchTables.compute(next, i -> ids[i], slots::get, maxRules, spareBuckets);
+            spareBuckets = null;
             List<Integer> reused = new ArrayList<>();
             for (int id : fresh) {
                 if (usedIds.get(id)) {
@@ -312,6 +315,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         ruleIds = nextIds;
         generation = nextGen;
+        spareBuckets = tables.buckets();
         tables = nextTables;
         rules = next;
         lastApply = new ApplyStats(changes.written, changes.deleted, gateWords, bucketWords, placement.overflowing);
