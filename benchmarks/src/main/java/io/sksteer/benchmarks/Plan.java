@@ -36,7 +36,7 @@ record Plan(boolean smokeMode, List<Integer> sizes, int repeat, int runs, int st
     }
 
     static Plan full() {
-        return new Plan(false, List.of(1, 1_000, 100_000), 1_000_000, 5, 100_000, 131_072, 3, 10_000, 3, 7,
+        return new Plan(false, List.of(1, 1_000, 100_000), 1_000_000, 5, 100_000, 131_072, 3, 10_000, 3, 15,
                 Duration.ofSeconds(1), 100_000, Duration.ofSeconds(1));
     }
 
