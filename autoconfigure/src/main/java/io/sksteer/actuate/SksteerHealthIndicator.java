@@ -60,6 +60,8 @@ public class SksteerHealthIndicator implements HealthIndicator {
         if (namespaceProblem != null) {
             problems.add(namespaceProblem);
         }
+        e.dispatcher().failure().ifPresent(f -> problems.add("a rule change stopped half way (" + f
+                + "); rule changes are refused until steering restarts"));
         for (SteeredListener l : e.listeners().values()) {
             if (!l.isOpen()) {
                 problems.add("listener '" + l.name() + "' is closed");

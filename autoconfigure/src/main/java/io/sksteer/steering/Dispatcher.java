@@ -58,6 +58,8 @@ public final class Dispatcher implements AutoCloseable {
     private final BitSet usedIds = new BitSet();
     private int generation;
     private boolean created = true;
+    /** Why a change stopped half way, after which no further change is made; null if none did. */
+    private String failure;
     private RuleSet rules = RuleSet.empty();
     private DispatchTables tables;
     /** The bucket array of the tables replaced last, reused by the next computation. */
@@ -221,6 +223,14 @@ public final class Dispatcher implements AutoCloseable {
         return id == null ? RuleCounters.ZERO : counters.sum(id, RuleCounters::plus);
     }
 
+    /**
+     * Why a rule change stopped half way (a kernel call failed while the maps were being written),
+     * if one did. Lookups stay whole, but no further change is made.
+     */
+    public synchronized java.util.Optional<String> failure() {
+        return java.util.Optional.ofNullable(failure);
+    }
+
     /** What the last successful {@link #apply} (or the creation) wrote to the maps. */
     public synchronized ApplyStats lastApply() {
         return lastApply;
@@ -234,6 +244,11 @@ public final class Dispatcher implements AutoCloseable {
      *     rules in force stay as they were
      */
     public synchronized void apply(RuleSet next) {
+        if (failure != null) {
+            throw new IllegalStateException("an earlier rule change stopped half way (" + failure + "), so the maps may hold"
+                    + " values of neither rule set outside the generation in force; no further change is made: restart"
+                    + " steering to rebuild them");
+        }
         List<SteeringRule> nextRules = next.rules();
         for (SteeringRule r : nextRules) {
             if (!slots.containsKey(r.listener())) {
@@ -281,28 +296,48 @@ public final class Dispatcher implements AutoCloseable {
         EntryChanges changes = new EntryChanges(tables, nextTables);
         gateWords = 0;
         bucketWords = 0;
-        changes.place();
-        if (created) {
-            // Nothing in the maps and nothing attached yet (create): both halves at once, and
-            // whole arrays in one copy each.
-            changes.settle();
-            writeLengths(nextGen, nextTables);
-            writeAllGates(nextTables);
-            MappedValues.publish();
-            state.update(0, nextGen);
-        } else {
-            // 1. The new rules in the other generation's half, invisible until the flip.
-            changes.prepare(generation);
-            writeLengths(nextGen, nextTables);
-            // 2. Gates admit both rule sets while both may be read.
-            writeGates(tables, nextTables, true);
-            // 3. The flip, after every store above.
-            MappedValues.publish();
-            state.update(0, nextGen);
-            // 4. Once no program run can still be reading the old half, align it (or delete).
-            BpfProgram.awaitRunsInFlight();
-            changes.settle();
-            writeGates(tables, nextTables, false);
+        boolean flipped = false;
+        try {
+            changes.place();
+            if (created) {
+                // Nothing in the maps and nothing attached yet (create): both halves at once, and
+                // whole arrays in one copy each.
+                changes.settle();
+                writeLengths(nextGen, nextTables);
+                writeAllGates(nextTables);
+                MappedValues.publish();
+                state.update(0, nextGen);
+            } else {
+                // 1. The new rules in the other generation's half, invisible until the flip.
+                changes.prepare(generation);
+                writeLengths(nextGen, nextTables);
+                // 2. Gates admit both rule sets while both may be read.
+                writeGates(tables, nextTables, true);
+                // 3. The flip, after every store above.
+                MappedValues.publish();
+                state.update(0, nextGen);
+                flipped = true;
+                // 4. Once no program run can still be reading the old half, align it (or delete).
+                BpfProgram.awaitRunsInFlight();
+                changes.settle();
+                writeGates(tables, nextTables, false);
+            }
+        } catch (RuntimeException e) {
+            if (!created) {
+                // Lookups read only the generation in force, which is whole: the previous rules
+                // before the flip, the new ones after it. What is not whole is the other half of
+                // some entries, which the next change would put in force: so there is none.
+                failure = e.getMessage() + (flipped ? "; the new rules are in force" : "; the previous rules are still in force");
+                if (flipped) {
+                    ruleIds = nextIds;
+                    generation = nextGen;
+                    tables = nextTables;
+                    rules = next;
+                } else {
+                    fresh.forEach(freeIds::addFirst);
+                }
+            }
+            throw e;
         }
         BitSet kept = new BitSet(maxRules);
         for (int id : ids) {

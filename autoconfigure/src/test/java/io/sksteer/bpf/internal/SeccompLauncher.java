@@ -35,8 +35,15 @@ public final class SeccompLauncher {
     }
 
     public static void main(String[] args) throws Exception {
-        int command = Integer.parseInt(args[0]);
-        int errno = Integer.parseInt(args[1]);
+        install(Integer.parseInt(args[0]), Integer.parseInt(args[1]));
+        Class.forName(args[2]).getMethod("main", String[].class).invoke(null, (Object) Arrays.copyOfRange(args, 3, args.length));
+    }
+
+    /**
+     * From now on, in every thread of this process, {@code bpf(command, ...)} fails with
+     * {@code errno}. There is no way back: only for a process of its own.
+     */
+    public static void install(int command, int errno) {
         boolean arm = System.getProperty("os.arch").equals("aarch64");
         int audit = arm ? 0xc00000b7 : 0xc000003e;
         int bpf = arm ? 280 : 321;
@@ -72,6 +79,5 @@ public final class SeccompLauncher {
             throw new IllegalStateException("seccomp(SECCOMP_SET_MODE_FILTER) returned " + r + ", errno " + Native.getLastError());
         }
         System.out.println("[sksteer test] seccomp: bpf command " + command + " fails with errno " + errno);
-        Class.forName(args[2]).getMethod("main", String[].class).invoke(null, (Object) Arrays.copyOfRange(args, 3, args.length));
     }
 }
