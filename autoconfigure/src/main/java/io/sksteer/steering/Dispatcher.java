@@ -10,16 +10,24 @@ import io.sksteer.bpf.MapSpec;
 import io.sksteer.bpf.MapType;
 import io.sksteer.bpf.MappedValues;
 import io.sksteer.bpf.PerCpuArray;
+import io.sksteer.bpf.ProgramSpec;
 import io.sksteer.bpf.SocketMap;
+import io.sksteer.bpf.sklookup.Protocol;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * The dispatcher's kernel objects — its maps and its program — and the rule set in force.
@@ -48,7 +56,7 @@ public final class Dispatcher implements AutoCloseable {
     private final SocketMap<Integer> sockets;
     private final PerCpuArray<RuleCounters> counters;
     /** Loaded on a thread of its own while the tables are computed and written (the verifier takes a while). */
-    private final java.util.concurrent.FutureTask<BpfProgram> loading;
+    private final FutureTask<BpfProgram> loading;
     private volatile BpfProgram program;
     private final Map<String, Integer> slots;
 
@@ -74,12 +82,12 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     private int gateWords;
-    private final Placement placement;
+    private final TablePlacement placement;
     private int bucketWords;
     private ApplyStats lastApply = new ApplyStats(0, 0, 0, 0, 0);
 
     /** A rule's identity: what it matches and where it steers (not where it was written). */
-    private record RuleKey(io.sksteer.bpf.sklookup.Protocol protocol, int length, long high, long low, int family,
+    private record RuleKey(Protocol protocol, int length, long high, long low, int family,
             PortSpec ports, String listener) {
         static RuleKey of(SteeringRule r) {
             Prefix p = r.prefix();
@@ -91,7 +99,7 @@ public final class Dispatcher implements AutoCloseable {
         this.maxRules = maxRules;
         this.bucketBits = DispatchTables.bucketBits(maxRules);
         this.tableBits = DispatchTables.tableBits(maxRules);
-        this.placement = new Placement(tableBits);
+        this.placement = new TablePlacement(tableBits);
         this.slots = Map.copyOf(slots);
         for (int id = 0; id < maxRules; id++) {
             freeIds.add(id);
@@ -123,10 +131,10 @@ public final class Dispatcher implements AutoCloseable {
                     Codec.of(32, (c, b) -> b.putLong(c.lookups()).putLong(c.steered()).putLong(c.missingSocket()).putLong(c.assignErrors()),
                             b -> new RuleCounters(b.getLong(), b.getLong(), b.getLong(), b.getLong()))));
             tables = DispatchTables.compute(RuleSet.empty(), r -> 0, l -> 0, maxRules);
-            io.sksteer.bpf.ProgramSpec spec = DispatcherProgram.spec(bucketBits, tableBits, dropOnMissing,
+            ProgramSpec spec = DispatcherProgram.spec(bucketBits, tableBits, dropOnMissing,
                     BpfFeatures.ingressIfindex().isAvailable() ? maxRules : -1);
             List<KernelMap> used = List.copyOf(maps);
-            loading = new java.util.concurrent.FutureTask<>(() -> BpfProgram.load(spec, used));
+            loading = new FutureTask<>(() -> BpfProgram.load(spec, used));
             Thread loader = new Thread(loading, "sksteer-program-load");
             loader.setDaemon(true);
             loader.start();
@@ -167,7 +175,7 @@ public final class Dispatcher implements AutoCloseable {
                     interrupted = true;          // the load is a system call: it finishes anyway
                 }
             }
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
             }
@@ -227,8 +235,8 @@ public final class Dispatcher implements AutoCloseable {
      * Why a rule change stopped half way (a kernel call failed while the maps were being written),
      * if one did. Lookups stay whole, but no further change is made.
      */
-    public synchronized java.util.Optional<String> failure() {
-        return java.util.Optional.ofNullable(failure);
+    public synchronized Optional<String> failure() {
+        return Optional.ofNullable(failure);
     }
 
     /** What the last successful {@link #apply} (or the creation) wrote to the maps. */
@@ -361,90 +369,6 @@ public final class Dispatcher implements AutoCloseable {
      * The singles and summaries entries that differ between the tables in force and the next
      * ones, found once and written in one or two steps.
      */
-    /**
-     * Where each single-port entry lives: a way of its table bucket, or the singles hash when the
-     * bucket is full. A way holds one key until the entry is gone from both generations.
-     */
-    private static final class Placement {
-        final int bits;
-        final DispatchTables.Key[] keys;
-        final long[] halves;                         // per way: [2 * way + generation]
-        int overflowing;
-        final int[] overflowCount;
-        /** Buckets written at least once: the others still hold zeros, whose halves read as rule 0. */
-        final java.util.BitSet initialized = new java.util.BitSet();
-
-        Placement(int bits) {
-            this.bits = bits;
-            keys = new DispatchTables.Key[DispatchTables.WAYS << bits];
-            halves = new long[2 * keys.length];
-            java.util.Arrays.fill(halves, DispatchTables.NO_TARGET);
-            overflowCount = new int[1 << bits];
-        }
-
-        int bucketOf(DispatchTables.Key key) {
-            return key.tableBucket(bits);
-        }
-
-        /** The way holding {@code key}, or -1 if it is not in its bucket. */
-        int wayOf(DispatchTables.Key key) {
-            int first = bucketOf(key) * DispatchTables.WAYS;
-            for (int w = first; w < first + DispatchTables.WAYS; w++) {
-                if (key.equals(keys[w])) {
-                    return w;
-                }
-            }
-            return -1;
-        }
-
-        /** A bucket with no keys and every half absent. */
-        static byte[] emptyBucket() {
-            java.nio.ByteBuffer b = DispatchTables.buffer(DispatchTables.TABLE_BUCKET);
-            for (int w = 0; w < DispatchTables.WAYS; w++) {
-                b.position(DispatchTables.TABLE_HEADER + w * DispatchTables.WAY_SIZE + DispatchTables.KEY_SIZE);
-                b.putInt(DispatchTables.NO_RULE).putInt(0).putInt(DispatchTables.NO_RULE).putInt(0);
-            }
-            return b.array();
-        }
-
-        /** Every bucket, as the table's whole value region (free ways: zero keys, absent halves). */
-        byte[] image() {
-            java.nio.ByteBuffer b = DispatchTables.buffer(overflowCount.length * DispatchTables.TABLE_BUCKET);
-            for (int bucket = 0; bucket < overflowCount.length; bucket++) {
-                b.putInt(overflowCount[bucket] > 0 ? 1 : 0).putInt(0);
-                for (int w = bucket * DispatchTables.WAYS; w < (bucket + 1) * DispatchTables.WAYS; w++) {
-                    if (keys[w] == null) {
-                        b.position(b.position() + DispatchTables.KEY_SIZE);
-                    } else {
-                        keys[w].writeTo(b);
-                    }
-                    for (int gen = 0; gen < 2; gen++) {
-                        long t = halves[2 * w + gen];
-                        b.putInt((int) (t >>> 32)).putInt((int) t);
-                    }
-                }
-            }
-            return b.array();
-        }
-
-        byte[] bucketBytes(int bucket) {
-            java.nio.ByteBuffer b = DispatchTables.buffer(DispatchTables.TABLE_BUCKET);
-            b.putInt(overflowCount[bucket] > 0 ? 1 : 0).putInt(0);
-            for (int w = bucket * DispatchTables.WAYS; w < (bucket + 1) * DispatchTables.WAYS; w++) {
-                b.put(keys[w] == null ? new byte[DispatchTables.KEY_SIZE] : keys[w].bytes());
-                for (int gen = 0; gen < 2; gen++) {
-                    long t = halves[2 * w + gen];
-                    b.putInt((int) (t >>> 32)).putInt((int) t);
-                }
-            }
-            return b.array();
-        }
-    }
-
-    /**
-     * The singles and summaries entries that differ between the tables in force and the next
-     * ones, found once and written in one or two steps.
-     */
     private final class EntryChanges {
         final List<DispatchTables.Key> singleKeys = new ArrayList<>();
         final List<long[]> singleTargets = new ArrayList<>();   // {old, next}; NO_TARGET where absent
@@ -497,7 +421,7 @@ public final class Dispatcher implements AutoCloseable {
         /** Gives each new single-port entry a free way of its bucket, or the singles hash. */
         void place() {
             ways = new int[singleKeys.size()];
-            java.util.Arrays.fill(ways, -2);
+            Arrays.fill(ways, -2);
             for (int i = 0; i < singleKeys.size(); i++) {
                 if (singleTargets.get(i)[0] != DispatchTables.NO_TARGET) {
                     continue;                            // in force: placed when it was added
@@ -523,9 +447,9 @@ public final class Dispatcher implements AutoCloseable {
 
         /** Before the flip: the next rules into the half of generation {@code inForce ^ 1}. */
         void prepare(int inForce) {
-            Map<Integer, byte[]> bucketWrites = new java.util.TreeMap<>();
+            Map<Integer, byte[]> bucketWrites = new TreeMap<>();
             Map<byte[], byte[]> singleWrites = new LinkedHashMap<>();
-            java.util.BitSet dirty = new java.util.BitSet();
+            BitSet dirty = new BitSet();
             for (int i = 0; i < singleKeys.size(); i++) {
                 DispatchTables.Key key = singleKeys.get(i);
                 long[] t = singleTargets.get(i);
@@ -540,8 +464,8 @@ public final class Dispatcher implements AutoCloseable {
             }
             // A bucket never written holds zeros, read as rule 0 in both halves: it first gets
             // absent halves under keys that match nothing, and only then its keys.
-            Map<Integer, byte[]> firstWrites = new java.util.TreeMap<>();
-            dirty.stream().filter(b -> !placement.initialized.get(b)).forEach(b -> firstWrites.put(b, Placement.emptyBucket()));
+            Map<Integer, byte[]> firstWrites = new TreeMap<>();
+            dirty.stream().filter(b -> !placement.initialized.get(b)).forEach(b -> firstWrites.put(b, TablePlacement.emptyBucket()));
             firstWrites.forEach(table.mapValues()::put);
             MappedValues.publish();
             firstWrites.keySet().forEach(placement.initialized::set);
@@ -563,10 +487,10 @@ public final class Dispatcher implements AutoCloseable {
 
         /** After the flip (or before anything reads the maps): both halves hold the next rules. */
         void settle() {
-            Map<Integer, byte[]> bucketWrites = new java.util.TreeMap<>();
+            Map<Integer, byte[]> bucketWrites = new TreeMap<>();
             Map<byte[], byte[]> singleWrites = new LinkedHashMap<>();
             List<byte[]> singleDeletes = new ArrayList<>();
-            java.util.BitSet dirty = new java.util.BitSet();
+            BitSet dirty = new BitSet();
             for (int i = 0; i < singleKeys.size(); i++) {
                 DispatchTables.Key key = singleKeys.get(i);
                 long target = singleTargets.get(i)[1];
@@ -680,13 +604,13 @@ public final class Dispatcher implements AutoCloseable {
 
     /** Before anything is attached: the gates and buckets of {@code next}, each array in one copy. */
     private void writeAllGates(DispatchTables next) {
-        java.nio.ByteBuffer portImage = DispatchTables.buffer(DispatchTables.PORT_ENTRIES * 8);
+        ByteBuffer portImage = DispatchTables.buffer(DispatchTables.PORT_ENTRIES * 8);
         for (int i = 0; i < DispatchTables.PORT_ENTRIES; i++) {
             portImage.putInt(8 * i, next.ports()[i]);
             gateWords += next.ports()[i] != 0 ? 1 : 0;
         }
         ports.mapValues().putAll(portImage.array());
-        java.nio.ByteBuffer bucketImage = DispatchTables.buffer(8 * next.buckets().length);
+        ByteBuffer bucketImage = DispatchTables.buffer(8 * next.buckets().length);
         bucketImage.asLongBuffer().put(next.buckets());
         for (long word : next.buckets()) {
             bucketWords += word != 0 ? 1 : 0;
