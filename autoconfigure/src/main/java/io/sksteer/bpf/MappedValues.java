@@ -61,6 +61,19 @@ public final class MappedValues {
         mapping.put(0, image);
     }
 
+    /**
+     * Copies {@code elements}, consecutive elements laid out as the kernel does (each value at a
+     * multiple of the stride), starting at element {@code first}, in one copy.
+     */
+    public void putRange(int first, byte[] elements) {
+        if (elements.length % stride != 0 || first < 0
+                || (long) first + elements.length / stride > spec.maxEntries()) {
+            throw new IllegalArgumentException("map '" + spec.name() + "': " + elements.length + " bytes at element "
+                    + first + " are not whole elements within " + spec.maxEntries());
+        }
+        mapping.put((long) first * stride, elements);
+    }
+
     public int getInt(int index) {
         return mapping.getInt(at(index, 4));
     }

@@ -530,7 +530,12 @@ public final class Dispatcher implements AutoCloseable {
             // writes change only the half it does not read. Before anything is attached, the
             // whole table is written in one copy, every bucket then initialized.
             if (created) {
-                table.mapValues().putAll(placement.image());
+                // In pieces of 8,192 buckets (1.2 MiB): the table of a large max-rules is hundreds of MiB.
+                int buckets = placement.overflowCount.length;
+                for (int first = 0; first < buckets; first += 8192) {
+                    int count = Math.min(8192, buckets - first);
+                    table.mapValues().putRange(first, placement.image(first, count));
+                }
                 placement.initialized.set(0, placement.overflowCount.length);
                 written += dirty.cardinality();
             } else {

@@ -50,10 +50,11 @@ final class TablePlacement {
         return b.array();
     }
 
-    /** Every bucket, as the table's whole value region (free ways: zero keys, absent halves). */
-    byte[] image() {
-        ByteBuffer b = DispatchTables.buffer(overflowCount.length * DispatchTables.TABLE_BUCKET);
-        for (int bucket = 0; bucket < overflowCount.length; bucket++) {
+    /** Free ways: zero keys, absent halves. */
+    /** Buckets {@code first} to {@code first + count - 1}, as consecutive elements of the table's value region. */
+    byte[] image(int first, int count) {
+        ByteBuffer b = DispatchTables.buffer(count * DispatchTables.TABLE_BUCKET);
+        for (int bucket = first; bucket < first + count; bucket++) {
             b.putInt(overflowCount[bucket] > 0 ? 1 : 0).putInt(0);
             for (int w = bucket * DispatchTables.WAYS; w < (bucket + 1) * DispatchTables.WAYS; w++) {
                 if (keys[w] == null) {

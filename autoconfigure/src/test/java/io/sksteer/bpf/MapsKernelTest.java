@@ -177,6 +177,15 @@ class MapsKernelTest {
             map.update(1, new byte[] {9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
             assertThat(values.getInt(1)).isEqualTo(java.nio.ByteBuffer.wrap(new byte[] {9, 0, 0, 0})
                     .order(java.nio.ByteOrder.nativeOrder()).getInt());
+            // Two elements at once, each at its stride (12 bytes rounded up to 16).
+            byte[] two = new byte[32];
+            for (int i = 0; i < 32; i++) {
+                two[i] = (byte) (100 + i);
+            }
+            values.putRange(10, two);
+            assertThat(map.lookup(10)).hasValueSatisfying(v -> assertThat(v).containsExactly(java.util.Arrays.copyOfRange(two, 0, 12)));
+            assertThat(map.lookup(11)).hasValueSatisfying(v -> assertThat(v).containsExactly(java.util.Arrays.copyOfRange(two, 16, 28)));
+            assertThatThrownBy(() -> values.putRange(999, two)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> values.putInt(1000, 1)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> values.put(0, new byte[8])).isInstanceOf(IllegalArgumentException.class);
         }
