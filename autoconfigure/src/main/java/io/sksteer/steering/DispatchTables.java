@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntUnaryOperator;
@@ -170,26 +169,25 @@ public final class DispatchTables {
     }
 
     private final int bucketBits;
-    private final int[] ports = new int[PORT_ENTRIES];
+    private final int[] ports;
     private final long[] buckets;
-    private final long[] globals = new long[4];
+    private final long[] globals;
     private final List<List<Length>> lengths = new ArrayList<>();
     // In rule precedence order, so that table ways go to the most specific entries first.
     private final Map<Key, Long> singles;
-    private final Map<Key, Summary> summaries = new LinkedHashMap<>();
+    private final Map<Key, Summary> summaries;
 
-    private DispatchTables(int bucketBits, int expectedSingles, long[] spareBuckets) {
-        this.bucketBits = bucketBits;
-        this.singles = new LinkedHashMap<>(Math.max(16, expectedSingles * 4 / 3 + 1));
-        if (spareBuckets != null && spareBuckets.length == 4 << bucketBits) {
-            Arrays.fill(spareBuckets, 0);
-            this.buckets = spareBuckets;
-        } else {
-            this.buckets = new long[4 << bucketBits];
-        }
+    /** A copy of what {@code state} holds. */
+    private DispatchTables(TableState state) {
+        this.bucketBits = state.bucketBits();
+        this.ports = state.ports().clone();
+        this.buckets = state.buckets().clone();
+        this.globals = state.globals().clone();
         for (int pf = 0; pf < 4; pf++) {
-            lengths.add(List.of());
+            lengths.add(state.lengths(pf));
         }
+        this.singles = state.singles();
+        this.summaries = state.summaries();
     }
 
     /** The protocol-family index of the generated program. */
@@ -264,7 +262,7 @@ public final class DispatchTables {
         }
     }
 
-    private static InvalidRuleException tooManyRanges(SteeringRule r) {
+    static InvalidRuleException tooManyRanges(SteeringRule r) {
         return new InvalidRuleException(r.origin(), r.ports().toString(), "more than " + MAX_RANGES_PER_ENTRY
                 + " port ranges wider than " + NARROW_RANGE + " ports for " + r.protocol().name().toLowerCase() + " "
                 + r.prefix() + "; merge ranges or split the prefix");
@@ -275,7 +273,8 @@ public final class DispatchTables {
     }
 
     /**
-     * Computes the tables.
+     * Computes the tables of a whole rule set, as {@link TableState} does for a dispatcher change
+     * by change.
      *
      * @param rules the rules, in precedence order
      * @param ruleId the counter index of the rule at each position of {@code rules.rules()}
@@ -285,171 +284,14 @@ public final class DispatchTables {
      */
     public static DispatchTables compute(RuleSet rules, IntUnaryOperator ruleId,
             ToIntFunction<String> slot, int maxRules) {
-        return compute(rules, ruleId, slot, maxRules, null);
-    }
-
-    /**
-     * As {@link #compute(RuleSet, IntUnaryOperator, ToIntFunction, int)}, reusing {@code
-     * spareBuckets} (the bucket array of tables no longer used, up to 16 MiB) if it has the size.
-     */
-    static DispatchTables compute(RuleSet rules, IntUnaryOperator ruleId, ToIntFunction<String> slot, int maxRules,
-            long[] spareBuckets) {
         checkLimits(rules);
-        DispatchTables t = new DispatchTables(bucketBits(maxRules), rules.size() + rules.size() / 2, spareBuckets);
-        final class Group {
-            int[] positions = new int[2];
-            int size;
-
-            void add(int position) {
-                if (size == positions.length) {
-                    positions = Arrays.copyOf(positions, 2 * size);
-                }
-                positions[size++] = position;
-            }
+        List<TableState.Member> members = new ArrayList<>(rules.size());
+        for (int i = 0; i < rules.size(); i++) {
+            members.add(new TableState.Member(rules.rules().get(i), ruleId.applyAsInt(i)));
         }
-        // Rules are in precedence order, so within a prefix: singles by port, ranges by first port, all.
-        List<SteeringRule> all = rules.rules();
-        // Keyed by the prefix's port-0 key: cheap to hash, and the base of its entries' keys.
-        Map<Key, Group> groups = new LinkedHashMap<>(Math.max(16, all.size() * 4 / 3 + 1));
-        int[][] coverage = new int[4][PORT_ENTRIES + 1];
-        for (int i = 0; i < all.size(); i++) {
-            SteeringRule r = all.get(i);
-            int pf = pf(r.protocol(), r.prefix().isIpv4());
-            groups.computeIfAbsent(Key.of(pf, r.prefix(), 0), id -> new Group()).add(i);
-            coverage[pf][r.ports().first()]++;
-            coverage[pf][r.ports().last() + 1]--;
-        }
-        for (int pf = 0; pf < 4; pf++) {
-            int depth = 0;
-            for (int p = 0; p < PORT_ENTRIES; p++) {
-                depth += coverage[pf][p];
-                if (depth > 0) {
-                    t.ports[p] |= 1 << pf;
-                }
-            }
-        }
-        int budget = singlesBudget(maxRules);
-        // Per protocol family and length: 0 (absent), or 4 | the length's flags.
-        int[][] flagsByLength = new int[4][129];
-        // True single ports first, so that narrow ranges are expanded only within what is left.
-        for (Map.Entry<Key, Group> e : groups.entrySet()) {
-            Group g = e.getValue();
-            for (int i = 0; i < g.size; i++) {
-                SteeringRule r = all.get(g.positions[i]);
-                if (r.ports().rank() == 0) {
-                    t.putSingle(e.getKey().withPort(r.ports().first()),
-                            target(ruleId.applyAsInt(g.positions[i]), slot.applyAsInt(r.listener())));
-                }
-            }
-        }
-        for (Map.Entry<Key, Group> e : groups.entrySet()) {
-            Key base = e.getKey();
-            int pf = base.pf();
-            Group g = e.getValue();
-            Prefix prefix = all.get(g.positions[0]).prefix();
-            List<SteeringRule> wide = new ArrayList<>(0);
-            List<Integer> wideIds = new ArrayList<>(0);
-            SteeringRule allPorts = null;
-            int allId = NO_RULE;
-            boolean single = false;
-            for (int i = 0; i < g.size; i++) {
-                SteeringRule r = all.get(g.positions[i]);
-                int id = ruleId.applyAsInt(g.positions[i]);
-                switch (r.ports().rank()) {
-                    case 0 -> single = true;
-                    case 1 -> {
-                        // A narrow range becomes single-port entries, unless a wide range before it
-                        // overlaps it (that one wins there) or the budget is spent.
-                        boolean shadowed = false;
-                        for (SteeringRule w : wide) {
-                            shadowed |= w.ports().overlaps(r.ports());
-                        }
-                        if (width(r.ports()) <= NARROW_RANGE && !shadowed && t.singles.size() + width(r.ports()) <= budget) {
-                            long target = target(id, slot.applyAsInt(r.listener()));
-                            for (int port = r.ports().first(); port <= r.ports().last(); port++) {
-                                t.putSingle(base.withPort(port), target);
-                            }
-                            single = true;
-                        } else {
-                            wide.add(r);
-                            wideIds.add(id);
-                        }
-                    }
-                    default -> {
-                        if (allPorts == null) {
-                            allPorts = r;
-                            allId = id;
-                        }
-                    }
-                }
-            }
-            if (wide.size() > MAX_RANGES_PER_ENTRY) {
-                throw tooManyRanges(wide.get(MAX_RANGES_PER_ENTRY));
-            }
-            int flags = single ? FLAG_SINGLES : 0;
-            if (!wide.isEmpty() || allPorts != null) {
-                flags |= FLAG_SUMMARIES;
-                int[] ranges = new int[4 * wide.size()];
-                for (int i = 0; i < wide.size(); i++) {
-                    SteeringRule r = wide.get(i);
-                    ranges[4 * i] = r.ports().first();
-                    ranges[4 * i + 1] = r.ports().last();
-                    ranges[4 * i + 2] = wideIds.get(i);
-                    ranges[4 * i + 3] = slot.applyAsInt(r.listener());
-                }
-                int allSlot = allPorts == null ? 0 : slot.applyAsInt(allPorts.listener());
-                // The port-0 entry sits in the singles table: an 'all' rule costs no hash lookup,
-                // and a prefix without wide ranges no summary lookup.
-                t.singles.put(base, target(allPorts == null ? NO_ALL : allId,
-                        allSlot | (wide.isEmpty() ? 0 : HAS_RANGES)));
-                if (!wide.isEmpty()) {
-                    t.summaries.put(base, new Summary(allId, allSlot, ranges));
-                }
-            }
-            flagsByLength[pf][prefix.length()] |= 4 | flags;
-            t.enterBuckets(pf, prefix);
-        }
-        for (int pf = 0; pf < 4; pf++) {
-            if (t.globals[pf] != 0) {
-                for (int p = 0; p < PORT_ENTRIES; p++) {
-                    t.ports[p] |= 1 << (8 + pf);
-                }
-            }
-            List<Length> list = new ArrayList<>();
-            for (int length = 128; length >= 0; length--) {
-                if (flagsByLength[pf][length] != 0) {
-                    list.add(new Length(length, flagsByLength[pf][length] & 3));
-                }
-            }
-            t.lengths.set(pf, List.copyOf(list));
-        }
-        return t;
-    }
-
-    private void putSingle(Key key, long target) {
-        if (singles.putIfAbsent(key, target) == null) {
-            ports[key.port()] |= 1 << (4 + key.pf());
-        }
-    }
-
-    private void enterBuckets(int pf, Prefix prefix) {
-        boolean v4 = pf % 2 == 0;
-        int length = prefix.length();
-        int cls = lengthClass(length, v4);
-        int bucketLength = v4 ? V4_BUCKET_LENGTH : V6_BUCKET_LENGTH;
-        if (length < bucketLength - EXPAND_BITS) {
-            globals[pf] |= 1L << cls;
-            return;
-        }
-        byte[] a = Arrays.copyOf(prefix.address(), 16);
-        int free = Math.max(0, bucketLength - length);
-        int lastByte = bucketLength / 8 - 1;
-        for (int v = 0; v < 1 << free; v++) {
-            a[lastByte] = (byte) ((a[lastByte] & ~((1 << free) - 1)) | v);
-            long product = bucketProduct(a, v4);
-            buckets[pf << bucketBits | firstBucket(product, bucketBits)] |= 1L << cls;
-            buckets[pf << bucketBits | secondBucket(product, bucketBits)] |= 1L << cls;
-        }
+        TableState state = new TableState(maxRules);
+        state.update(List.of(), members, slot);
+        return new DispatchTables(state);
     }
 
     /** A rule and its listener's slot as one value. */
@@ -531,7 +373,7 @@ public final class DispatchTables {
         return ByteBuffer.allocate(size).order(ByteOrder.nativeOrder());
     }
 
-    private static String pfName(int pf) {
+    static String pfName(int pf) {
         return new String[] {"tcp over IPv4", "tcp over IPv6", "udp over IPv4", "udp over IPv6"}[pf];
     }
 

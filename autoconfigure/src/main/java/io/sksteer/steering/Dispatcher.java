@@ -18,6 +18,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -60,7 +61,8 @@ public final class Dispatcher implements AutoCloseable {
     private volatile BpfProgram program;
     private final Map<String, Integer> slots;
 
-    private Map<RuleKey, Integer> ruleIds = new HashMap<>();
+    /** The rules in force by identity, with their counter indexes. */
+    private final Map<RuleKey, TableState.Member> inForce = new HashMap<>();
     private final Deque<Integer> freeIds = new ArrayDeque<>();
     /** Counter indexes some rule has used: only those need zeroing when reused. */
     private final BitSet usedIds = new BitSet();
@@ -69,9 +71,11 @@ public final class Dispatcher implements AutoCloseable {
     /** Why a change stopped half way, after which no further change is made; null if none did. */
     private String failure;
     private RuleSet rules = RuleSet.empty();
-    private DispatchTables tables;
-    /** The bucket array of the tables replaced last, reused by the next computation. */
-    private long[] spareBuckets;
+    /** The tables of the rules in force, changed in place by each change. */
+    private final TableState tables;
+    /** The gate and bucket words before the change being made. */
+    private final int[] previousPorts = new int[DispatchTables.PORT_ENTRIES];
+    private long[] previousBuckets;
 
     /**
      * What the last {@link #apply} wrote: singles (table buckets and hash elements) and summaries
@@ -100,6 +104,7 @@ public final class Dispatcher implements AutoCloseable {
         this.bucketBits = DispatchTables.bucketBits(maxRules);
         this.tableBits = DispatchTables.tableBits(maxRules);
         this.placement = new TablePlacement(tableBits);
+        this.tables = new TableState(maxRules);
         this.slots = Map.copyOf(slots);
         for (int id = 0; id < maxRules; id++) {
             freeIds.add(id);
@@ -130,7 +135,6 @@ public final class Dispatcher implements AutoCloseable {
             counters = add(PerCpuArray.create(MapSpec.of(DispatcherProgram.COUNTERS, MapType.PERCPU_ARRAY, 4, 32, maxRules + 1),
                     Codec.of(32, (c, b) -> b.putLong(c.lookups()).putLong(c.steered()).putLong(c.missingSocket()).putLong(c.assignErrors()),
                             b -> new RuleCounters(b.getLong(), b.getLong(), b.getLong(), b.getLong()))));
-            tables = DispatchTables.compute(RuleSet.empty(), r -> 0, l -> 0, maxRules);
             ProgramSpec spec = DispatcherProgram.spec(bucketBits, tableBits, dropOnMissing,
                     BpfFeatures.ingressIfindex().isAvailable() ? maxRules : -1);
             List<KernelMap> used = List.copyOf(maps);
@@ -227,8 +231,8 @@ public final class Dispatcher implements AutoCloseable {
 
     /** A rule's counters summed over CPUs (zero for a rule not in force). */
     public synchronized RuleCounters counters(SteeringRule rule) {
-        Integer id = ruleIds.get(RuleKey.of(rule));
-        return id == null ? RuleCounters.ZERO : counters.sum(id, RuleCounters::plus);
+        TableState.Member m = inForce.get(RuleKey.of(rule));
+        return m == null ? RuleCounters.ZERO : counters.sum(m.id(), RuleCounters::plus);
     }
 
     /**
@@ -252,41 +256,113 @@ public final class Dispatcher implements AutoCloseable {
      *     rules in force stay as they were
      */
     public synchronized void apply(RuleSet next) {
-        if (failure != null) {
-            throw new IllegalStateException("an earlier rule change stopped half way (" + failure + "), so the maps may hold"
-                    + " values of neither rule set outside the generation in force; no further change is made: restart"
-                    + " steering to rebuild them");
-        }
+        checkNoFailure();
         List<SteeringRule> nextRules = next.rules();
         for (SteeringRule r : nextRules) {
             if (!slots.containsKey(r.listener())) {
                 throw new InvalidRuleException(r.origin(), r.listener(), "no listener named '" + r.listener() + "'");
             }
         }
-        // Rule ids: kept for rules that stay, taken from the free list for new ones.
-        Map<RuleKey, Integer> nextIds = new HashMap<>(2 * nextRules.size());
-        int[] ids = new int[nextRules.size()];
+        // Rules that stay keep their ids; new ones take ids from the free list.
+        BitSet kept = new BitSet(maxRules);
+        Map<RuleKey, TableState.Member> added = new LinkedHashMap<>();
         List<Integer> fresh = new ArrayList<>();
-        for (int i = 0; i < ids.length; i++) {
-            SteeringRule r = nextRules.get(i);
+        for (SteeringRule r : nextRules) {
             RuleKey key = RuleKey.of(r);
-            Integer id = ruleIds.get(key);
-            if (id == null) {
+            TableState.Member m = inForce.get(key);
+            if (m != null) {
+                kept.set(m.id());
+            } else {
                 if (freeIds.isEmpty()) {
                     fresh.forEach(freeIds::addFirst);
                     throw new InvalidRuleException(r.origin(), null, "more than " + maxRules
                             + " rules; raise sksteer.max-rules");
                 }
-                id = freeIds.poll();
+                int id = freeIds.poll();
                 fresh.add(id);
+                added.put(key, new TableState.Member(r, id));
             }
-            nextIds.put(key, id);
-            ids[i] = id;
         }
-        DispatchTables nextTables;
+        Map<RuleKey, TableState.Member> removed = new LinkedHashMap<>();
+        inForce.forEach((key, m) -> {
+            if (!kept.get(m.id())) {
+                removed.put(key, m);
+            }
+        });
+        change(next, removed, added, fresh, false);
+    }
+
+    /**
+     * Removes {@code remove} from the rules in force and adds {@code add}, as {@link #apply}
+     * would with the resulting rule set, at a cost that follows the size of the change rather
+     * than of the rule set. Rules to add that are already in force are left as they are; rules
+     * are the same when protocol, prefix, ports and listener are (their origins may differ).
+     *
+     * @throws InvalidRuleException if a rule to remove is not in force, a rule to add names an
+     *     unknown listener or conflicts with another, or a limit is exceeded; nothing changes then
+     */
+    public synchronized void change(Collection<SteeringRule> remove, Collection<SteeringRule> add) {
+        checkNoFailure();
+        Map<RuleKey, TableState.Member> removed = new LinkedHashMap<>();
+        for (SteeringRule r : remove) {
+            RuleKey key = RuleKey.of(r);
+            TableState.Member m = inForce.get(key);
+            if (m == null) {
+                throw new InvalidRuleException(r.origin(), r.describe(), "no such rule is in force");
+            }
+            removed.put(key, m);
+        }
+        Map<RuleKey, SteeringRule> wanted = new LinkedHashMap<>();
+        for (SteeringRule r : add) {
+            if (!slots.containsKey(r.listener())) {
+                throw new InvalidRuleException(r.origin(), r.listener(), "no listener named '" + r.listener() + "'");
+            }
+            RuleKey key = RuleKey.of(r);
+            if (removed.remove(key) == null && !inForce.containsKey(key)) {
+                wanted.putIfAbsent(key, r);
+            }
+        }
+        if (wanted.size() > freeIds.size()) {
+            // The rules removed keep their counters until the change is made.
+            throw new InvalidRuleException(wanted.values().iterator().next().origin(), null, "more than " + maxRules
+                    + " rules while the change is made (the rules it removes count until it is done); raise"
+                    + " sksteer.max-rules");
+        }
+        Map<RuleKey, TableState.Member> added = new LinkedHashMap<>();
+        List<Integer> fresh = new ArrayList<>();
+        wanted.forEach((key, r) -> {
+            int id = freeIds.poll();
+            fresh.add(id);
+            added.put(key, new TableState.Member(r, id));
+        });
+        List<SteeringRule> gone = new ArrayList<>(removed.size());
+        removed.values().forEach(m -> gone.add(m.rule()));
+        RuleSet next;
         try {
-            nextTables = DispatchTables.compute(next, i -> ids[i], slots::get, maxRules, spareBuckets);
-            spareBuckets = null;
+            next = RuleSet.merged(rules, gone, wanted.values());
+        } catch (RuntimeException e) {
+            fresh.forEach(freeIds::addFirst);
+            throw e;
+        }
+        change(next, removed, added, fresh, true);
+    }
+
+    private void checkNoFailure() {
+        if (failure != null) {
+            throw new IllegalStateException("an earlier rule change stopped half way (" + failure + "), so the maps may hold"
+                    + " values of neither rule set outside the generation in force; no further change is made: restart"
+                    + " steering to rebuild them");
+        }
+    }
+
+    /**
+     * Puts {@code next} in force: the rules in force less {@code removed}, plus {@code added}
+     * (whose ids, {@code fresh}, were taken from the free list and go back to it on failure).
+     */
+    private void change(RuleSet next, Map<RuleKey, TableState.Member> removed, Map<RuleKey, TableState.Member> added,
+            List<Integer> fresh, boolean checkConflicts) {
+        TableState.Change delta;
+        try {
             List<Integer> reused = new ArrayList<>();
             for (int id : fresh) {
                 if (usedIds.get(id)) {
@@ -294,6 +370,14 @@ public final class Dispatcher implements AutoCloseable {
                 }
             }
             counters.updateAll(reused, RuleCounters.ZERO);
+            if (!created) {
+                System.arraycopy(tables.ports(), 0, previousPorts, 0, previousPorts.length);
+                if (previousBuckets == null) {
+                    previousBuckets = new long[tables.buckets().length];
+                }
+                System.arraycopy(tables.buckets(), 0, previousBuckets, 0, previousBuckets.length);
+            }
+            delta = tables.update(removed.values(), added.values(), slots::get, checkConflicts);
         } catch (RuntimeException e) {
             fresh.forEach(freeIds::addFirst);
             throw e;
@@ -301,7 +385,7 @@ public final class Dispatcher implements AutoCloseable {
         fresh.forEach(usedIds::set);
 
         int nextGen = 1 - generation;
-        EntryChanges changes = new EntryChanges(tables, nextTables);
+        EntryChanges changes = new EntryChanges(delta);
         gateWords = 0;
         bucketWords = 0;
         boolean flipped = false;
@@ -311,16 +395,16 @@ public final class Dispatcher implements AutoCloseable {
                 // Nothing in the maps and nothing attached yet (create): both halves at once, and
                 // whole arrays in one copy each.
                 changes.settle();
-                writeLengths(nextGen, nextTables);
-                writeAllGates(nextTables);
+                writeLengths(nextGen);
+                writeAllGates();
                 MappedValues.publish();
                 state.update(0, nextGen);
             } else {
                 // 1. The new rules in the other generation's half, invisible until the flip.
                 changes.prepare(generation);
-                writeLengths(nextGen, nextTables);
+                writeLengths(nextGen);
                 // 2. Gates admit both rule sets while both may be read.
-                writeGates(tables, nextTables, true);
+                writeGates(true);
                 // 3. The flip, after every store above.
                 MappedValues.publish();
                 state.update(0, nextGen);
@@ -328,7 +412,7 @@ public final class Dispatcher implements AutoCloseable {
                 // 4. Once no program run can still be reading the old half, align it (or delete).
                 BpfProgram.awaitRunsInFlight();
                 changes.settle();
-                writeGates(tables, nextTables, false);
+                writeGates(false);
             }
         } catch (RuntimeException e) {
             if (!created) {
@@ -337,75 +421,45 @@ public final class Dispatcher implements AutoCloseable {
                 // some entries, which the next change would put in force: so there is none.
                 failure = e.getMessage() + (flipped ? "; the new rules are in force" : "; the previous rules are still in force");
                 if (flipped) {
-                    ruleIds = nextIds;
-                    generation = nextGen;
-                    tables = nextTables;
-                    rules = next;
+                    commit(next, removed, added, nextGen);
                 } else {
                     fresh.forEach(freeIds::addFirst);
                 }
             }
             throw e;
         }
-        BitSet kept = new BitSet(maxRules);
-        for (int id : ids) {
-            kept.set(id);
-        }
-        for (int id : ruleIds.values()) {
-            if (!kept.get(id)) {
-                freeIds.add(id);
-            }
-        }
-        ruleIds = nextIds;
-        generation = nextGen;
-        spareBuckets = tables.buckets();
-        tables = nextTables;
-        rules = next;
+        commit(next, removed, added, nextGen);
         lastApply = new ApplyStats(changes.written, changes.deleted, gateWords, bucketWords, placement.overflowing);
         created = false;
     }
 
+    private void commit(RuleSet next, Map<RuleKey, TableState.Member> removed, Map<RuleKey, TableState.Member> added,
+            int nextGen) {
+        removed.forEach((key, m) -> {
+            inForce.remove(key);
+            freeIds.add(m.id());
+        });
+        inForce.putAll(added);
+        generation = nextGen;
+        rules = next;
+    }
+
     /**
-     * The singles and summaries entries that differ between the tables in force and the next
-     * ones, found once and written in one or two steps.
+     * The singles and summaries entries a change touches, written in one or two steps.
      */
     private final class EntryChanges {
-        final List<DispatchTables.Key> singleKeys = new ArrayList<>();
-        final List<long[]> singleTargets = new ArrayList<>();   // {old, next}; NO_TARGET where absent
+        final List<DispatchTables.Key> singleKeys;
+        final List<long[]> singleTargets;   // {old, next}; NO_TARGET where absent
         final List<byte[]> summaryKeys = new ArrayList<>();
-        final List<DispatchTables.Summary[]> summaryValues = new ArrayList<>();
+        final List<DispatchTables.Summary[]> summaryValues;
         int written;
         int deleted;
 
-        EntryChanges(DispatchTables in, DispatchTables next) {
-            Map<DispatchTables.Key, Long> was = in.singles();
-            next.singles().forEach((key, target) -> {
-                Long old = was.get(key);
-                if (old == null || old.longValue() != target.longValue()) {
-                    singleKeys.add(key);
-                    singleTargets.add(new long[] {old == null ? DispatchTables.NO_TARGET : old, target});
-                }
-            });
-            was.forEach((key, old) -> {
-                if (!next.singles().containsKey(key)) {
-                    singleKeys.add(key);
-                    singleTargets.add(new long[] {old, DispatchTables.NO_TARGET});
-                }
-            });
-            Map<DispatchTables.Key, DispatchTables.Summary> wasSummary = in.summaries();
-            next.summaries().forEach((key, summary) -> {
-                DispatchTables.Summary old = wasSummary.get(key);
-                if (!summary.equals(old)) {
-                    summaryKeys.add(key.bytes());
-                    summaryValues.add(new DispatchTables.Summary[] {old == null ? DispatchTables.Summary.NONE : old, summary});
-                }
-            });
-            wasSummary.forEach((key, old) -> {
-                if (!next.summaries().containsKey(key)) {
-                    summaryKeys.add(key.bytes());
-                    summaryValues.add(new DispatchTables.Summary[] {old, DispatchTables.Summary.NONE});
-                }
-            });
+        EntryChanges(TableState.Change delta) {
+            singleKeys = delta.singleKeys;
+            singleTargets = delta.singleTargets;
+            delta.summaryKeys.forEach(k -> summaryKeys.add(k.bytes()));
+            summaryValues = delta.summaryValues;
         }
 
         /** The way of each changed single-port entry (by index in singleKeys): -1 in the hash, -2 not looked up yet. */
@@ -563,7 +617,8 @@ public final class Dispatcher implements AutoCloseable {
                 : DispatchTables.summaryValue(other, inForceSummary);
     }
 
-    private void writeLengths(int gen, DispatchTables t) {
+    private void writeLengths(int gen) {
+        TableState t = tables;
         Map<Integer, byte[]> writes = new LinkedHashMap<>();
         Map<Integer, Long> globalWrites = new LinkedHashMap<>();
         for (int pf = 0; pf < 4; pf++) {
@@ -581,10 +636,10 @@ public final class Dispatcher implements AutoCloseable {
         globalWrites.forEach(globals.mapValues()::putLong);
     }
 
-    /** Writes the gate words that differ: the union of both tables, or just {@code next}. */
-    private void writeGates(DispatchTables previous, DispatchTables next, boolean union) {
-        int[] oldPorts = previous.ports();
-        int[] newPorts = next.ports();
+    /** Writes the gate and bucket words that differ: the union of before and after the change, or just after. */
+    private void writeGates(boolean union) {
+        int[] oldPorts = previousPorts;
+        int[] newPorts = tables.ports();
         MappedValues portValues = ports.mapValues();
         for (int i = 0; i < newPorts.length; i++) {
             int was = union ? oldPorts[i] : oldPorts[i] | newPorts[i];
@@ -594,8 +649,8 @@ public final class Dispatcher implements AutoCloseable {
                 gateWords++;
             }
         }
-        long[] oldBuckets = previous.buckets();
-        long[] newBuckets = next.buckets();
+        long[] oldBuckets = previousBuckets;
+        long[] newBuckets = tables.buckets();
         MappedValues bucketValues = buckets.mapValues();
         for (int i = 0; i < newBuckets.length; i++) {
             long was = union ? oldBuckets[i] : oldBuckets[i] | newBuckets[i];
@@ -607,17 +662,19 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Before anything is attached: the gates and buckets of {@code next}, each array in one copy. */
-    private void writeAllGates(DispatchTables next) {
+    /** Before anything is attached: all gate and bucket words, each array in one copy. */
+    private void writeAllGates() {
+        int[] portWords = tables.ports();
+        long[] bucketWordsNow = tables.buckets();
         ByteBuffer portImage = DispatchTables.buffer(DispatchTables.PORT_ENTRIES * 8);
         for (int i = 0; i < DispatchTables.PORT_ENTRIES; i++) {
-            portImage.putInt(8 * i, next.ports()[i]);
-            gateWords += next.ports()[i] != 0 ? 1 : 0;
+            portImage.putInt(8 * i, portWords[i]);
+            gateWords += portWords[i] != 0 ? 1 : 0;
         }
         ports.mapValues().putAll(portImage.array());
-        ByteBuffer bucketImage = DispatchTables.buffer(8 * next.buckets().length);
-        bucketImage.asLongBuffer().put(next.buckets());
-        for (long word : next.buckets()) {
+        ByteBuffer bucketImage = DispatchTables.buffer(8 * bucketWordsNow.length);
+        bucketImage.asLongBuffer().put(bucketWordsNow);
+        for (long word : bucketWordsNow) {
             bucketWords += word != 0 ? 1 : 0;
         }
         buckets.mapValues().putAll(bucketImage.array());

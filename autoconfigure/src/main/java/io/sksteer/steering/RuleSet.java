@@ -2,6 +2,9 @@ package io.sksteer.steering;
 
 import io.sksteer.bpf.sklookup.Protocol;
 import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -43,7 +46,58 @@ public final class RuleSet {
         return new RuleSet(unique);
     }
 
-    private static void checkConflicts(List<SteeringRule> rules) {
+    /**
+     * {@code in} less {@code removed} (rules of {@code in}) plus {@code added} (rules not in
+     * {@code in}), in precedence order; the caller has checked that they do not conflict.
+     */
+    static RuleSet merged(RuleSet in, Collection<SteeringRule> removed, Collection<SteeringRule> added) {
+        List<SteeringRule> old = in.rules;
+        BitSet gone = new BitSet(old.size());
+        for (SteeringRule r : removed) {
+            gone.set(indexOf(old, r));
+        }
+        List<SteeringRule> incoming = new ArrayList<>(added);
+        incoming.sort(SteeringRule.PRECEDENCE);
+        // Insertion points by binary search: comparing every rule in force would read each one
+        // from memory, which costs more than the searches.
+        List<SteeringRule> out = new ArrayList<>(old.size() - removed.size() + added.size());
+        int i = 0;
+        for (SteeringRule r : incoming) {
+            int at = Collections.binarySearch(old, r, SteeringRule.PRECEDENCE);
+            at = Math.max(i, at < 0 ? -at - 1 : at);
+            for (; i < at; i++) {
+                if (!gone.get(i)) {
+                    out.add(old.get(i));
+                }
+            }
+            out.add(r);
+        }
+        for (; i < old.size(); i++) {
+            if (!gone.get(i)) {
+                out.add(old.get(i));
+            }
+        }
+        return new RuleSet(out);
+    }
+
+    /** Where {@code r} is in {@code sorted}; rules that precedence ranks equal lie side by side. */
+    private static int indexOf(List<SteeringRule> sorted, SteeringRule r) {
+        int at = Collections.binarySearch(sorted, r, SteeringRule.PRECEDENCE);
+        if (at >= 0) {
+            int first = at;
+            while (first > 0 && SteeringRule.PRECEDENCE.compare(sorted.get(first - 1), r) == 0) {
+                first--;
+            }
+            for (int i = first; i < sorted.size() && SteeringRule.PRECEDENCE.compare(sorted.get(i), r) == 0; i++) {
+                if (sorted.get(i).sameAs(r)) {
+                    return i;
+                }
+            }
+        }
+        throw new IllegalArgumentException("not in the rule set: " + r.describe());
+    }
+
+    static void checkConflicts(List<SteeringRule> rules) {
         record Group(Protocol protocol, Prefix prefix, int rank) {
         }
         Map<Group, List<SteeringRule>> groups = new HashMap<>();

@@ -20,13 +20,26 @@ public record SteeringRule(Protocol protocol, Prefix prefix, PortSpec ports, Str
      * Precedence: longer prefix first; at equal prefix single port, then range, then all. Ties
      * (which only rules of one listener can have) are ordered by address, protocol and port.
      */
-    public static final Comparator<SteeringRule> PRECEDENCE = Comparator
-            .comparing((SteeringRule r) -> r.prefix().isIpv4() ? 0 : 1)
-            .thenComparing(r -> -r.prefix().length())
-            .thenComparing(SteeringRule::ports)
-            .thenComparing(SteeringRule::prefix)
-            .thenComparing(SteeringRule::protocol)
-            .thenComparing(SteeringRule::listener);
+    public static final Comparator<SteeringRule> PRECEDENCE = SteeringRule::comparePrecedence;
+
+    // Written out rather than chained from Comparator.comparing: live changes sort and merge
+    // large rule sets, and the chained form boxes every key it compares.
+    private static int comparePrecedence(SteeringRule a, SteeringRule b) {
+        int c = Boolean.compare(!a.prefix.isIpv4(), !b.prefix.isIpv4());
+        if (c == 0) {
+            c = Integer.compare(b.prefix.length(), a.prefix.length());
+        }
+        if (c == 0) {
+            c = a.ports.compareTo(b.ports);
+        }
+        if (c == 0) {
+            c = a.prefix.compareTo(b.prefix);
+        }
+        if (c == 0) {
+            c = a.protocol.compareTo(b.protocol);
+        }
+        return c != 0 ? c : a.listener.compareTo(b.listener);
+    }
 
     public SteeringRule {
         Objects.requireNonNull(protocol, "protocol");

@@ -75,7 +75,11 @@ final class TablePlacement {
         ByteBuffer b = DispatchTables.buffer(DispatchTables.TABLE_BUCKET);
         b.putInt(overflowCount[bucket] > 0 ? 1 : 0).putInt(0);
         for (int w = bucket * DispatchTables.WAYS; w < (bucket + 1) * DispatchTables.WAYS; w++) {
-            b.put(keys[w] == null ? new byte[DispatchTables.KEY_SIZE] : keys[w].bytes());
+            if (keys[w] == null) {
+                b.position(b.position() + DispatchTables.KEY_SIZE);
+            } else {
+                keys[w].writeTo(b);
+            }
             for (int gen = 0; gen < 2; gen++) {
                 long t = halves[2 * w + gen];
                 b.putInt((int) (t >>> 32)).putInt((int) t);

@@ -232,6 +232,58 @@ class DispatcherKernelTest {
     }
 
     @Test
+    void changesGivenAsRulesRemovedAndAddedDecideLikeTheRulesTheyLeave() throws Exception {
+        // Each step goes from one rule set of the sequence to the next as a delta: what the
+        // first lacks is added, what the second lacks removed.
+        List<RuleSet> sequence = List.of(thirdRules(), secondRules(), firstRules(), thirdRules(), firstRules());
+        try (Dispatcher d = Dispatcher.create(firstRules(), 1024, slots, true)) {
+            putSockets(d);
+            int programId = d.program().id();
+            for (RuleSet target : sequence) {
+                List<SteeringRule> remove = new ArrayList<>();
+                List<SteeringRule> add = new ArrayList<>();
+                d.rules().rules().stream().filter(r -> target.rules().stream().noneMatch(r::sameAs)).forEach(remove::add);
+                target.rules().stream().filter(r -> d.rules().rules().stream().noneMatch(r::sameAs)).forEach(add::add);
+                d.change(remove, add);
+                assertThat(d.rules().rules()).as("the rule set in force, in precedence order")
+                        .usingElementComparator((x, y) -> x.sameAs(y) ? 0 : 1).containsExactlyElementsOf(target.rules());
+                assertAgrees(d, target, 1000);
+            }
+            assertThat(d.program().id()).isEqualTo(programId);
+        }
+    }
+
+    @Test
+    void aRefusedChangeLeavesTheRulesInForce() throws Exception {
+        RuleSet first = firstRules();
+        try (Dispatcher d = Dispatcher.create(first, 1024, slots, true)) {
+            putSockets(d);
+            List<SteeringRule> absent = new ArrayList<>();
+            rule(absent, "web", Protocol.TCP, "127.99.0.0/16", "80");
+            List<SteeringRule> conflicting = new ArrayList<>();
+            // 127.77.1.2 'all' belongs to api.
+            rule(conflicting, "web", Protocol.TCP, "127.77.1.2", "all");
+            List<SteeringRule> unknown = new ArrayList<>();
+            rule(unknown, "nobody", Protocol.TCP, "127.98.0.1", "80");
+            List<SteeringRule> fine = new ArrayList<>();
+            rule(fine, "web", Protocol.TCP, "127.97.0.1", "80");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> d.change(absent, fine))
+                    .isInstanceOf(InvalidRuleException.class).hasMessageContaining("no such rule is in force");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> d.change(List.of(), conflicting))
+                    .isInstanceOf(InvalidRuleException.class).hasMessageContaining("conflicts with");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> d.change(List.of(), unknown))
+                    .isInstanceOf(InvalidRuleException.class).hasMessageContaining("no listener named 'nobody'");
+            assertThat(d.rules()).isSameAs(first);
+            assertAgrees(d, first, 500);
+            // The ids the refused changes took are back: the change after them is whole.
+            d.change(List.of(), fine);
+            List<SteeringRule> all = new ArrayList<>(first.rules());
+            all.addAll(fine);
+            assertAgrees(d, RuleSet.of(all), 500);
+        }
+    }
+
+    @Test
     void aMatchedRuleWithoutSocketDropsOrPassesAsConfigured() throws Exception {
         RuleSet rules = firstRules();
         SkLookupContext toWeb = new SkLookupContext(Protocol.TCP, new InetSocketAddress("127.77.9.9", 80),

@@ -30,7 +30,7 @@ class SmokeKernelTest {
 
         List<String> lines = text.lines().toList();
         for (String title : List.of("### Dispatch baselines", "### Dispatch cost per lookup", "### Startup",
-                "### Live update", "### End to end", "### Goals")) {
+                "### Live update, Dispatcher.change", "### Live update, Dispatcher.apply", "### End to end", "### Goals")) {
             assertThat(lines).as("a table titled %s", title).anyMatch(l -> l.startsWith(title));
         }
         List<List<String>> rows = lines.stream().filter(l -> l.startsWith("|"))
@@ -53,7 +53,11 @@ class SmokeKernelTest {
                         .anyMatch(r -> r.get(0).equals(lookup) && r.get(1).equals(Integer.toString(size)));
             }
         }
-        // Every goal gets a verdict: 5 hits × 3, 6 misses, startup, 3 updates, TCP and UDP.
+        // Both live-update tables have their three rows.
+        for (String change : List.of("add 5 rules to 40", "remove 5 rules from 45", "replace 5 of 40 rules")) {
+            assertThat(rows.stream().filter(r -> r.get(0).equals(change))).as("rows of %s", change).hasSize(2);
+        }
+        // Every goal gets a verdict: 5 hits × 3, 6 misses, startup, 3 updates (Dispatcher.change), TCP and UDP.
         assertThat(report.goals()).hasSize(5 * 3 + 6 + 1 + 3 + 2);
     }
 }
