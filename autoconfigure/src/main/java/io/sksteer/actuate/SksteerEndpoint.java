@@ -1,6 +1,7 @@
 package io.sksteer.actuate;
 
 import io.sksteer.autoconfigure.SksteerRules;
+import io.sksteer.steering.RuleSet;
 import io.sksteer.steering.SteeringConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -65,14 +66,25 @@ public class SksteerEndpoint {
      * the lists, rules separated by {@code ;} or new lines (actuator write bodies are flat, so the
      * rules come as one string); a listener not named loses its rules. 400 with the reason when
      * the new rules are invalid: the old ones stay in force.
+     *
+     * <p>{@code POST /actuator/sksteer/add} and {@code /actuator/sksteer/remove}, with the same
+     * body, add the rules given to those in force or remove them ({@link SksteerRules#add},
+     * {@link SksteerRules#remove}); the answer is the number of rules in force after.
      */
     @WriteOperation
     public WebEndpointResponse<Object> rules(@Selector String operation, @Nullable String rules) {
-        if (!"rules".equals(operation)) {
-            return error(WebEndpointResponse.STATUS_NOT_FOUND, "unknown operation '" + operation + "'; POST /actuator/sksteer/rules");
-        }
         try {
-            return new WebEndpointResponse<>(Map.of("rules", this.rules.replace(parseRules(rules)).size()));
+            RuleSet now = switch (operation) {
+                case "rules" -> this.rules.replace(parseRules(rules));
+                case "add" -> this.rules.add(parseRules(rules));
+                case "remove" -> this.rules.remove(parseRules(rules));
+                default -> null;
+            };
+            if (now == null) {
+                return error(WebEndpointResponse.STATUS_NOT_FOUND, "unknown operation '" + operation
+                        + "'; POST /actuator/sksteer/rules, /actuator/sksteer/add or /actuator/sksteer/remove");
+            }
+            return new WebEndpointResponse<>(Map.of("rules", now.size()));
         } catch (IllegalArgumentException e) {   // InvalidRuleException among them
             return error(WebEndpointResponse.STATUS_BAD_REQUEST, e.getMessage());
         } catch (IllegalStateException e) {

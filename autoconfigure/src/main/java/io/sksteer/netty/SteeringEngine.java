@@ -222,7 +222,29 @@ public final class SteeringEngine implements AutoCloseable {
         ruleListeners.forEach(l -> l.accept(rules));
     }
 
-    /** Called with the new rules after each successful {@link #replaceRules}. */
+    /**
+     * Removes {@code remove} from the rules in force and adds {@code add}, with the guarantees of
+     * {@link #replaceRules} at a cost that follows the size of the change ({@link
+     * io.sksteer.steering.Dispatcher#change}).
+     *
+     * @throws io.sksteer.steering.InvalidRuleException if a rule to remove is not in force or the
+     *     result is invalid; the rules in force stay
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public void changeRules(java.util.Collection<io.sksteer.steering.SteeringRule> remove,
+            java.util.Collection<io.sksteer.steering.SteeringRule> add) {
+        RuleSet now;
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("steering is stopped");
+            }
+            dispatcher.change(remove, add);
+            now = dispatcher.rules();
+        }
+        ruleListeners.forEach(l -> l.accept(now));
+    }
+
+    /** Called with the new rules after each successful {@link #replaceRules} or {@link #changeRules}. */
     public void onRulesChanged(java.util.function.Consumer<RuleSet> listener) {
         ruleListeners.add(listener);
     }

@@ -73,9 +73,8 @@ public final class Dispatcher implements AutoCloseable {
     private RuleSet rules = RuleSet.empty();
     /** The tables of the rules in force, changed in place by each change. */
     private final TableState tables;
-    /** The gate and bucket words before the change being made. */
+    /** The gate words before the change being made (the tables keep the bucket words'). */
     private final int[] previousPorts = new int[DispatchTables.PORT_ENTRIES];
-    private long[] previousBuckets;
 
     /**
      * What the last {@link #apply} wrote: singles (table buckets and hash elements) and summaries
@@ -372,10 +371,6 @@ public final class Dispatcher implements AutoCloseable {
             counters.updateAll(reused, RuleCounters.ZERO);
             if (!created) {
                 System.arraycopy(tables.ports(), 0, previousPorts, 0, previousPorts.length);
-                if (previousBuckets == null) {
-                    previousBuckets = new long[tables.buckets().length];
-                }
-                System.arraycopy(tables.buckets(), 0, previousBuckets, 0, previousBuckets.length);
             }
             delta = tables.update(removed.values(), added.values(), slots::get, checkConflicts);
         } catch (RuntimeException e) {
@@ -501,7 +496,6 @@ public final class Dispatcher implements AutoCloseable {
 
         /** Before the flip: the next rules into the half of generation {@code inForce ^ 1}. */
         void prepare(int inForce) {
-            Map<Integer, byte[]> bucketWrites = new TreeMap<>();
             Map<byte[], byte[]> singleWrites = new LinkedHashMap<>();
             BitSet dirty = new BitSet();
             for (int i = 0; i < singleKeys.size(); i++) {
@@ -524,7 +518,6 @@ public final class Dispatcher implements AutoCloseable {
             MappedValues.publish();
             firstWrites.keySet().forEach(placement.initialized::set);
             written += firstWrites.size();
-            dirty.stream().forEach(b -> bucketWrites.put(b, placement.bucketBytes(b)));
             Map<byte[], byte[]> summaryWrites = new LinkedHashMap<>();
             for (int i = 0; i < summaryKeys.size(); i++) {
                 DispatchTables.Summary[] v = summaryValues.get(i);
@@ -534,14 +527,16 @@ public final class Dispatcher implements AutoCloseable {
             // other half, a way whose key it has no rule for, or an overflow mark that only adds a
             // probe. The order does not matter.
             singles.updateAll(singleWrites);
-            bucketWrites.forEach(table.mapValues()::put);
+            MappedValues ways = table.mapValues();
+            for (int b = dirty.nextSetBit(0); b >= 0; b = dirty.nextSetBit(b + 1)) {
+                ways.put(b, placement.bucketBytes(b));
+            }
             summaries.updateAll(summaryWrites);
-            written += bucketWrites.size() + singleWrites.size() + summaryWrites.size();
+            written += dirty.cardinality() + singleWrites.size() + summaryWrites.size();
         }
 
         /** After the flip (or before anything reads the maps): both halves hold the next rules. */
         void settle() {
-            Map<Integer, byte[]> bucketWrites = new TreeMap<>();
             Map<byte[], byte[]> singleWrites = new LinkedHashMap<>();
             List<byte[]> singleDeletes = new ArrayList<>();
             BitSet dirty = new BitSet();
@@ -567,9 +562,6 @@ public final class Dispatcher implements AutoCloseable {
                     singleWrites.put(key.bytes(), DispatchTables.singleValue(target, target));
                 }
             }
-            if (!created) {
-                dirty.stream().forEach(b -> bucketWrites.put(b, placement.bucketBytes(b)));
-            }
             Map<byte[], byte[]> summaryWrites = new LinkedHashMap<>();
             List<byte[]> summaryDeletes = new ArrayList<>();
             for (int i = 0; i < summaryKeys.size(); i++) {
@@ -593,9 +585,12 @@ public final class Dispatcher implements AutoCloseable {
                 placement.initialized.set(0, placement.overflowCount.length);
                 written += dirty.cardinality();
             } else {
-                bucketWrites.forEach(table.mapValues()::put);
-                bucketWrites.keySet().forEach(placement.initialized::set);
-                written += bucketWrites.size();
+                MappedValues ways = table.mapValues();
+                for (int b = dirty.nextSetBit(0); b >= 0; b = dirty.nextSetBit(b + 1)) {
+                    ways.put(b, placement.bucketBytes(b));
+                }
+                placement.initialized.or(dirty);
+                written += dirty.cardinality();
             }
             singles.updateAll(singleWrites);
             summaries.updateAll(summaryWrites);
@@ -649,17 +644,15 @@ public final class Dispatcher implements AutoCloseable {
                 gateWords++;
             }
         }
-        long[] oldBuckets = previousBuckets;
-        long[] newBuckets = tables.buckets();
         MappedValues bucketValues = buckets.mapValues();
-        for (int i = 0; i < newBuckets.length; i++) {
-            long was = union ? oldBuckets[i] : oldBuckets[i] | newBuckets[i];
-            long want = union ? oldBuckets[i] | newBuckets[i] : newBuckets[i];
+        tables.forEachChangedWord((i, before, now) -> {
+            long was = union ? before : before | now;
+            long want = union ? before | now : now;
             if (was != want) {
                 bucketValues.putLong(i, want);
                 bucketWords++;
             }
-        }
+        });
     }
 
     /** Before anything is attached: all gate and bucket words, each array in one copy. */

@@ -51,20 +51,30 @@ public final class RuleSet {
      * {@code in}), in precedence order; the caller has checked that they do not conflict.
      */
     static RuleSet merged(RuleSet in, Collection<SteeringRule> removed, Collection<SteeringRule> added) {
+        // Positions by galloping search from the previous one, the changes taken in order:
+        // comparing every rule in force would read each one from memory, which costs more.
         List<SteeringRule> old = in.rules;
         BitSet gone = new BitSet(old.size());
-        for (SteeringRule r : removed) {
-            gone.set(indexOf(old, r));
+        List<SteeringRule> leaving = new ArrayList<>(removed);
+        leaving.sort(SteeringRule.PRECEDENCE);
+        int from = 0;
+        for (SteeringRule r : leaving) {
+            from = lowerBound(old, r, from);
+            int at = from;
+            while (at < old.size() && SteeringRule.PRECEDENCE.compare(old.get(at), r) == 0 && !old.get(at).sameAs(r)) {
+                at++;
+            }
+            if (at == old.size() || !old.get(at).sameAs(r)) {
+                throw new IllegalArgumentException("not in the rule set: " + r.describe());
+            }
+            gone.set(at);
         }
         List<SteeringRule> incoming = new ArrayList<>(added);
         incoming.sort(SteeringRule.PRECEDENCE);
-        // Insertion points by binary search: comparing every rule in force would read each one
-        // from memory, which costs more than the searches.
         List<SteeringRule> out = new ArrayList<>(old.size() - removed.size() + added.size());
         int i = 0;
         for (SteeringRule r : incoming) {
-            int at = Collections.binarySearch(old, r, SteeringRule.PRECEDENCE);
-            at = Math.max(i, at < 0 ? -at - 1 : at);
+            int at = lowerBound(old, r, i);
             for (; i < at; i++) {
                 if (!gone.get(i)) {
                     out.add(old.get(i));
@@ -80,21 +90,27 @@ public final class RuleSet {
         return new RuleSet(out);
     }
 
-    /** Where {@code r} is in {@code sorted}; rules that precedence ranks equal lie side by side. */
-    private static int indexOf(List<SteeringRule> sorted, SteeringRule r) {
-        int at = Collections.binarySearch(sorted, r, SteeringRule.PRECEDENCE);
-        if (at >= 0) {
-            int first = at;
-            while (first > 0 && SteeringRule.PRECEDENCE.compare(sorted.get(first - 1), r) == 0) {
-                first--;
-            }
-            for (int i = first; i < sorted.size() && SteeringRule.PRECEDENCE.compare(sorted.get(i), r) == 0; i++) {
-                if (sorted.get(i).sameAs(r)) {
-                    return i;
-                }
+    /** The first index at or after {@code from} whose rule does not precede {@code r}. */
+    private static int lowerBound(List<SteeringRule> sorted, SteeringRule r, int from) {
+        int n = sorted.size();
+        int step = 1;
+        int lo = from;
+        int hi = from;
+        while (hi < n && SteeringRule.PRECEDENCE.compare(sorted.get(hi), r) < 0) {
+            lo = hi + 1;
+            hi = from + step;
+            step *= 2;
+        }
+        hi = Math.min(hi, n);
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (SteeringRule.PRECEDENCE.compare(sorted.get(mid), r) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
         }
-        throw new IllegalArgumentException("not in the rule set: " + r.describe());
+        return lo;
     }
 
     static void checkConflicts(List<SteeringRule> rules) {

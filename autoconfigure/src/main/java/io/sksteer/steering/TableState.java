@@ -82,6 +82,16 @@ final class TableState {
     private final int[][][] lengthCounts = new int[4][129][3];
     /** Per bucket word and class (index << 6 | class), the groups at least a bucket long entered there. */
     private final Counts wordClasses = new Counts();
+    /**
+     * The bucket words the last update changed, with their values before it: index and old value
+     * per word, or every word (a copy of the array before) when it rebuilt the expanded classes.
+     */
+    private int[] touchedWords = new int[64];
+    private long[] touchedValues = new long[64];
+    private int touchedCount;
+    private final java.util.BitSet touchedSet = new java.util.BitSet();
+    private long[] bucketsBefore;
+    private boolean allTouched;
     /** Single-port entries in all groups, what the budget limits. */
     private int portEntries;
 
@@ -234,6 +244,11 @@ final class TableState {
         }
 
         // 2. Commit: nothing below throws.
+        for (int i = 0; i < touchedCount; i++) {
+            touchedSet.clear(touchedWords[i]);
+        }
+        touchedCount = 0;
+        allTouched = false;
         Change change = new Change();
         boolean expandedGone = false;
         for (Touched t : touched.values()) {
@@ -263,6 +278,14 @@ final class TableState {
         }
         if (expandedGone) {
             // Classes of expanded prefixes are not counted per word: rebuilt from the groups left.
+            if (bucketsBefore == null) {
+                bucketsBefore = new long[buckets.length];
+            }
+            System.arraycopy(buckets, 0, bucketsBefore, 0, buckets.length);
+            for (int i = 0; i < touchedCount; i++) {
+                bucketsBefore[touchedWords[i]] = touchedValues[i];
+            }
+            allTouched = true;
             for (int pf = 0; pf < 4; pf++) {
                 long keep = ~expandedClasses(pf % 2 == 0);
                 for (int i = pf << bucketBits; i < (pf + 1) << bucketBits; i++) {
@@ -445,9 +468,9 @@ final class TableState {
                     DispatchTables.secondBucket(product, bucketBits)}) {
                 int index = g.pf << bucketBits | word;
                 if (wordClasses.add((long) index << 6 | cls, sign) == 0) {
-                    buckets[index] &= ~(1L << cls);
+                    setWord(index, buckets[index] & ~(1L << cls));
                 } else {
-                    buckets[index] |= 1L << cls;
+                    setWord(index, buckets[index] | 1L << cls);
                 }
             }
             return true;
@@ -460,10 +483,45 @@ final class TableState {
         for (int v = 0; v < 1 << free; v++) {
             a[lastByte] = (byte) ((a[lastByte] & ~((1 << free) - 1)) | v);
             long product = DispatchTables.bucketProduct(a, v4);
-            buckets[g.pf << bucketBits | DispatchTables.firstBucket(product, bucketBits)] |= 1L << cls;
-            buckets[g.pf << bucketBits | DispatchTables.secondBucket(product, bucketBits)] |= 1L << cls;
+            int first = g.pf << bucketBits | DispatchTables.firstBucket(product, bucketBits);
+            int second = g.pf << bucketBits | DispatchTables.secondBucket(product, bucketBits);
+            setWord(first, buckets[first] | 1L << cls);
+            setWord(second, buckets[second] | 1L << cls);
         }
         return true;
+    }
+
+    private void setWord(int index, long value) {
+        if (value != buckets[index] && !allTouched && !touchedSet.get(index)) {
+            touchedSet.set(index);
+            if (touchedCount == touchedWords.length) {
+                touchedWords = Arrays.copyOf(touchedWords, 2 * touchedCount);
+                touchedValues = Arrays.copyOf(touchedValues, 2 * touchedCount);
+            }
+            touchedWords[touchedCount] = index;
+            touchedValues[touchedCount++] = buckets[index];
+        }
+        buckets[index] = value;
+    }
+
+    /**
+     * Calls {@code visit} with the index, value before and value now of every bucket word the
+     * last update may have changed.
+     */
+    void forEachChangedWord(WordVisitor visit) {
+        if (allTouched) {
+            for (int i = 0; i < buckets.length; i++) {
+                visit.word(i, bucketsBefore[i], buckets[i]);
+            }
+        } else {
+            for (int i = 0; i < touchedCount; i++) {
+                visit.word(touchedWords[i], touchedValues[i], buckets[touchedWords[i]]);
+            }
+        }
+    }
+
+    interface WordVisitor {
+        void word(int index, long before, long now);
     }
 
     /** Counts by long key, in two arrays (open addressing): no object per entry. */

@@ -152,6 +152,38 @@ class LiveRulesKernelTest {
         });
     }
 
+    @Test
+    void rulesAddedAndRemovedTakeEffectAndARefusedChangeChangesNothing() {
+        runner().run(context -> {
+            SksteerRules rules = context.getBean(SksteerRules.class);
+            RuleText moving = new RuleText(List.of("127.77.1.0/24"), List.of("80"));
+            RuleText fresh = new RuleText(List.of("127.77.4.0/24"), List.of("80"));
+            int before = rules.current().size();
+
+            assertThat(rules.add(Map.of("b", List.of(fresh))).size()).isEqualTo(before + 1);
+            assertThat(tcpLine(ns, addr("127.77.4.9", 80))).startsWith("b ");
+            assertThat(rules.remove(Map.of("a", List.of(moving))).size()).isEqualTo(before);
+            assertThat(tcpLine(ns, addr("127.77.1.9", 80))).isEqualTo("refused");
+            assertThat(tcpLine(ns, addr("127.77.2.9", 80))).as("the other rule of a stays").startsWith("a ");
+
+            // Removing a rule not in force, or adding one that conflicts, is refused whole.
+            assertThatThrownBy(() -> rules.change(Map.of("a", List.of(moving)), Map.of("b", List.of(moving))))
+                    .isInstanceOf(InvalidRuleException.class).hasMessageContaining("no such rule is in force");
+            assertThatThrownBy(() -> rules.add(Map.of("a", List.of(fresh))))
+                    .isInstanceOf(InvalidRuleException.class).hasMessageContaining("conflicts with");
+            assertThatThrownBy(() -> rules.add(Map.of("b", List.of(new RuleText(List.of("127.77.5.0/33"), List.of("80"))))))
+                    .isInstanceOf(InvalidRuleException.class).hasMessageContaining("add.b[0].prefixes[0]");
+            assertThat(rules.current()).hasSize(before);
+            assertThat(tcpLine(ns, addr("127.77.1.9", 80))).isEqualTo("refused");
+            assertThat(tcpLine(ns, addr("127.77.4.9", 80))).startsWith("b ");
+
+            // One change moves a prefix from one listener to another.
+            rules.change(Map.of("b", List.of(fresh)), Map.of("a", List.of(fresh, moving)));
+            assertThat(tcpLine(ns, addr("127.77.4.9", 80))).startsWith("a ");
+            assertThat(tcpLine(ns, addr("127.77.1.9", 80))).startsWith("a ");
+        });
+    }
+
     private static String roundTrip(Socket s, String text) throws Exception {
         OutputStream out = s.getOutputStream();
         out.write(text.getBytes());

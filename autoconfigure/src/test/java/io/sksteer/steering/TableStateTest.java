@@ -56,7 +56,19 @@ class TableStateTest {
                     added.add(new TableState.Member(r, nextId++));
                 }
             }
+            long[] before = state.buckets().clone();
             state.update(removed, added, SLOTS::get);
+            Map<Integer, long[]> reported = new HashMap<>();
+            state.forEachChangedWord((i, was, now) -> reported.put(i, new long[] {was, now}));
+            for (int i = 0; i < before.length; i++) {
+                if (before[i] != state.buckets()[i]) {
+                    assertThat(reported).as("changed word %d reported after step %d", i, step).containsKey(i);
+                }
+                if (reported.containsKey(i)) {
+                    assertThat(reported.get(i)).as("word %d before and after step %d", i, step)
+                            .containsExactly(before[i], state.buckets()[i]);
+                }
+            }
             List<SteeringRule> gone = new ArrayList<>();
             removed.forEach(m -> gone.add(m.rule()));
             List<SteeringRule> fresh = new ArrayList<>();

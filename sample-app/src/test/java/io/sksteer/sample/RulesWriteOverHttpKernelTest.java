@@ -50,6 +50,26 @@ class RulesWriteOverHttpKernelTest {
         }
     }
 
+    @Test
+    void whenAllowedItAddsAndRemovesRules() throws Exception {
+        try (ConfigurableApplicationContext app = start("--management.endpoint.sksteer.access=unrestricted")) {
+            InetSocketAddress added = new InetSocketAddress("127.88.0.1", 8123);
+            assertThat(LabelledListeners.httpGet(ns, added)).isEqualTo("refused");
+            HttpResponse<String> add = post(app, "add", "{\"rules\": \"web 127.88.0.0/24 8123\"}");
+            assertThat(add.statusCode()).as(add.body()).isEqualTo(200);
+            assertThat(LabelledListeners.httpGet(ns, added)).isNotEqualTo("refused");
+
+            HttpResponse<String> absent = post(app, "remove", "{\"rules\": \"web 127.89.0.0/24 8123\"}");
+            assertThat(absent.statusCode()).isEqualTo(400);
+            assertThat(absent.body()).contains("no such rule is in force");
+
+            HttpResponse<String> remove = post(app, "remove", "{\"rules\": \"web 127.88.0.0/24 8123\"}");
+            assertThat(remove.statusCode()).as(remove.body()).isEqualTo(200);
+            assertThat(LabelledListeners.httpGet(ns, added)).isEqualTo("refused");
+            assertThat(LabelledListeners.httpGet(ns, new InetSocketAddress("127.77.1.2", 8123))).as("the configured rules stay")
+                    .isNotEqualTo("refused");
+        }
+    }
 
     private static ConfigurableApplicationContext start(String... extra) {
         String[] args = new String[extra.length + 2];
@@ -60,8 +80,12 @@ class RulesWriteOverHttpKernelTest {
     }
 
     private static HttpResponse<String> post(ConfigurableApplicationContext app, String body) throws Exception {
+        return post(app, "rules", body);
+    }
+
+    private static HttpResponse<String> post(ConfigurableApplicationContext app, String operation, String body) throws Exception {
         int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/sksteer/rules"))
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/sksteer/" + operation))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
