@@ -264,7 +264,8 @@ public final class Dispatcher implements AutoCloseable {
         }
         // Rules that stay keep their ids; new ones take ids from the free list.
         BitSet kept = new BitSet(maxRules);
-        Map<RuleKey, TableState.Member> added = new LinkedHashMap<>();
+        // Sized for the first fill; a change usually adds few.
+        Map<RuleKey, TableState.Member> added = new LinkedHashMap<>(inForce.isEmpty() ? nextRules.size() * 4 / 3 + 1 : 16);
         List<Integer> fresh = new ArrayList<>();
         for (SteeringRule r : nextRules) {
             RuleKey key = RuleKey.of(r);

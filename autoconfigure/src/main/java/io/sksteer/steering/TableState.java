@@ -73,7 +73,7 @@ final class TableState {
     private final long[] globals = new long[4];
     private final List<List<Length>> lengths = new ArrayList<>(List.of(List.of(), List.of(), List.of(), List.of()));
     /** Keyed by the prefix's port-0 key; in the order groups first appeared. */
-    private final Map<Key, Group> groups = new LinkedHashMap<>();
+    private Map<Key, Group> groups = new LinkedHashMap<>();
     /** Per protocol family, a difference array of how many rules cover each port. */
     private final int[][] coverage = new int[4][DispatchTables.PORT_ENTRIES + 1];
     /** Per protocol family and port, how many single-port entries have that port. */
@@ -81,7 +81,7 @@ final class TableState {
     /** Per protocol family and prefix length: groups, groups with single-port entries, with port-0 entries. */
     private final int[][][] lengthCounts = new int[4][129][3];
     /** Per bucket word and class (index << 6 | class), the groups at least a bucket long entered there. */
-    private final Counts wordClasses = new Counts();
+    private final Counts wordClasses;
     /**
      * The bucket words the last update changed, with their values before it: index and old value
      * per word, or every word (a copy of the array before) when it rebuilt the expanded classes.
@@ -92,6 +92,8 @@ final class TableState {
     private final java.util.BitSet touchedSet = new java.util.BitSet();
     private long[] bucketsBefore;
     private boolean allTouched;
+    /** The last update started from no groups: every word was zero before it. */
+    private boolean filledFromEmpty;
     /** Single-port entries in all groups, what the budget limits. */
     private int portEntries;
 
@@ -99,6 +101,9 @@ final class TableState {
         this.bucketBits = DispatchTables.bucketBits(maxRules);
         this.budget = DispatchTables.singlesBudget(maxRules);
         this.buckets = new long[4 << bucketBits];
+        // Two words per group of a bucket's length or longer, at most a group per rule (capped:
+        // the counts grow if a huge capacity fills).
+        this.wordClasses = new Counts(Math.min(2 * Math.max(1, maxRules), 1 << 18));
     }
 
     int bucketBits() {
@@ -184,7 +189,7 @@ final class TableState {
                 this.members = group == null ? new ArrayList<>(2) : new ArrayList<>(group.members);
             }
         }
-        Map<Key, Touched> touched = new LinkedHashMap<>();
+        Map<Key, Touched> touched = new LinkedHashMap<>(Math.max(16, (added.size() + removed.size()) * 4 / 3 + 1));
         for (Member m : added) {
             Touched t = touched.computeIfAbsent(groupKey(m.rule()), Touched::new);
             t.members.add(m);
@@ -248,7 +253,12 @@ final class TableState {
             touchedSet.clear(touchedWords[i]);
         }
         touchedCount = 0;
-        allTouched = false;
+        // Filling empty tables: every word was zero before, nothing to record word by word.
+        allTouched = groups.isEmpty();
+        if (allTouched) {
+            groups = new LinkedHashMap<>(Math.max(16, touched.size() * 4 / 3 + 1));
+        }
+        filledFromEmpty = allTouched;
         Change change = new Change();
         boolean expandedGone = false;
         for (Touched t : touched.values()) {
@@ -278,14 +288,16 @@ final class TableState {
         }
         if (expandedGone) {
             // Classes of expanded prefixes are not counted per word: rebuilt from the groups left.
-            if (bucketsBefore == null) {
-                bucketsBefore = new long[buckets.length];
+            if (!filledFromEmpty) {
+                if (bucketsBefore == null) {
+                    bucketsBefore = new long[buckets.length];
+                }
+                System.arraycopy(buckets, 0, bucketsBefore, 0, buckets.length);
+                for (int i = 0; i < touchedCount; i++) {
+                    bucketsBefore[touchedWords[i]] = touchedValues[i];
+                }
+                allTouched = true;
             }
-            System.arraycopy(buckets, 0, bucketsBefore, 0, buckets.length);
-            for (int i = 0; i < touchedCount; i++) {
-                bucketsBefore[touchedWords[i]] = touchedValues[i];
-            }
-            allTouched = true;
             for (int pf = 0; pf < 4; pf++) {
                 long keep = ~expandedClasses(pf % 2 == 0);
                 for (int i = pf << bucketBits; i < (pf + 1) << bucketBits; i++) {
@@ -388,6 +400,17 @@ final class TableState {
 
     /** The entries of one group that differ between {@code was} and {@code now}. */
     private static void diff(Key base, Entries was, Entries now, Change change) {
+        if (was == Entries.NONE) {                   // a new group: every entry is new
+            for (int i = 0; i < now.ports.length; i++) {
+                change.single(base.withPort(now.ports[i]), DispatchTables.NO_TARGET, now.targets[i]);
+            }
+            change.single(base, DispatchTables.NO_TARGET, now.port0);
+            if (now.summary != null) {
+                change.summaryKeys.add(base);
+                change.summaryValues.add(new Summary[] {Summary.NONE, now.summary});
+            }
+            return;
+        }
         Map<Integer, Long> old = new HashMap<>(2 * was.ports.length);
         for (int i = 0; i < was.ports.length; i++) {
             old.put(was.ports[i], was.targets[i]);
@@ -461,9 +484,8 @@ final class TableState {
             return true;                             // a global length
         }
         int cls = DispatchTables.lengthClass(length, v4);
-        byte[] a = Arrays.copyOf(g.prefix.address(), 16);
         if (length >= bucketLength) {
-            long product = DispatchTables.bucketProduct(a, v4);
+            long product = bucketProduct(g.prefix.half(0), v4);
             for (int word : new int[] {DispatchTables.firstBucket(product, bucketBits),
                     DispatchTables.secondBucket(product, bucketBits)}) {
                 int index = g.pf << bucketBits | word;
@@ -478,6 +500,7 @@ final class TableState {
         if (sign < 0) {
             return false;
         }
+        byte[] a = Arrays.copyOf(g.prefix.address(), 16);
         int free = bucketLength - length;
         int lastByte = bucketLength / 8 - 1;
         for (int v = 0; v < 1 << free; v++) {
@@ -511,7 +534,7 @@ final class TableState {
     void forEachChangedWord(WordVisitor visit) {
         if (allTouched) {
             for (int i = 0; i < buckets.length; i++) {
-                visit.word(i, bucketsBefore[i], buckets[i]);
+                visit.word(i, filledFromEmpty ? 0 : bucketsBefore[i], buckets[i]);
             }
         } else {
             for (int i = 0; i < touchedCount; i++) {
@@ -524,12 +547,38 @@ final class TableState {
         void word(int index, long before, long now);
     }
 
+    private static final boolean LITTLE_ENDIAN = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
+
+    /**
+     * {@link DispatchTables#bucketProduct} of an address whose first eight bytes are {@code
+     * high} (big-endian), without copying it.
+     */
+    static long bucketProduct(long high, boolean ipv4) {
+        int first = (int) (high >>> 32);
+        int second = (int) high;
+        if (LITTLE_ENDIAN) {
+            first = Integer.reverseBytes(first);
+            second = Integer.reverseBytes(second);
+        }
+        long x = ipv4 ? (first & DispatchTables.nativeMask24()) & 0xffffffffL
+                : (first & 0xffffffffL) << 32 | (second & 0xffffffffL);
+        return x * DispatchTables.HASH_MULTIPLIER;
+    }
+
     /** Counts by long key, in two arrays (open addressing): no object per entry. */
     static final class Counts {
-        private long[] keys = new long[1 << 10];
-        private int[] counts = new int[1 << 10];
-        private boolean[] used = new boolean[1 << 10];
+        private long[] keys;
+        private int[] counts;
+        private boolean[] used;
         private int size;
+
+        /** Room for about {@code expected} keys before the first growth. */
+        Counts(int expected) {
+            int capacity = Integer.highestOneBit(Math.max(1 << 10, 2 * expected) - 1) << 1;
+            keys = new long[capacity];
+            counts = new int[capacity];
+            used = new boolean[capacity];
+        }
 
         /** Adds {@code delta} to the count of {@code key}, returning the new count. */
         int add(long key, int delta) {

@@ -96,6 +96,19 @@ class TableStateTest {
     }
 
     @Test
+    void theBucketProductFromTheAddressHalfIsTheProgramsProduct() {
+        Random random = new Random(7);
+        for (int i = 0; i < 1000; i++) {
+            byte[] address = new byte[16];
+            random.nextBytes(address);
+            boolean v4 = random.nextBoolean();
+            Prefix p = new Prefix(v4 ? java.util.Arrays.copyOf(address, 4) : address, v4 ? 32 : 128);
+            assertThat(TableState.bucketProduct(p.half(0), v4)).isEqualTo(DispatchTables.bucketProduct(
+                    java.util.Arrays.copyOf(p.address(), 16), v4));
+        }
+    }
+
+    @Test
     void aChangeThatExceedsALimitChangesNothing() {
         TableState state = new TableState(1024);
         List<TableState.Member> first = new ArrayList<>();
