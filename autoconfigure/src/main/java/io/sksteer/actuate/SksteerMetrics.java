@@ -2,13 +2,19 @@ package io.sksteer.actuate;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.sksteer.netty.SteeringEngine;
+import io.sksteer.steering.Dispatcher;
 import io.sksteer.steering.RuleCounters;
 import io.sksteer.steering.SteeringRule;
 import io.sksteer.autoconfigure.SksteerLifecycle;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 import org.springframework.context.SmartLifecycle;
@@ -16,13 +22,15 @@ import java.util.function.ToLongFunction;
 
 /**
  * Micrometer meters over the dispatcher's per-CPU counters: {@code sksteer.lookups} tagged
- * {@code listener}, {@code rule} and {@code outcome} (steered, missing_socket, assign_error), and
+ * {@code listener}, {@code rule} and {@code outcome} (matched, steered, missing_socket, assign_error), and
  * gauges {@code sksteer.rules} and {@code sksteer.listeners}. Bound once steering runs.
  */
 public class SksteerMetrics implements MeterBinder, SmartLifecycle {
 
     private final Supplier<SteeringEngine> engine;
     private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+    /** Per registry, the meters of each rule ({@link SteeringRule#describe()}). */
+    private final Map<MeterRegistry, Map<String, List<Meter>>> ruleMeters = new HashMap<>();
     private volatile boolean running;
 
     public SksteerMetrics(Supplier<SteeringEngine> engine) {
@@ -46,8 +54,9 @@ public class SksteerMetrics implements MeterBinder, SmartLifecycle {
         registries.forEach(this::registerRules);
         SteeringEngine e = engine.get();
         if (e != null) {
-            // Rules replaced at run time: meters of rules that went are removed, new ones added.
-            e.onRulesChanged(rules -> registries.forEach(this::registerRules));
+            // Rules changed at run time: the meters of the rules that went are removed and meters
+            // added for the new ones; the others stay, whatever the number of rules.
+            e.onRulesChanged(change -> registries.forEach(registry -> follow(registry, change)));
         }
     }
 
@@ -67,27 +76,48 @@ public class SksteerMetrics implements MeterBinder, SmartLifecycle {
         return SksteerLifecycle.PHASE + 1;
     }
 
+    /** Meters for every rule in force that has none yet in {@code registry}; none for rules gone. */
     private synchronized void registerRules(MeterRegistry registry) {
         SteeringEngine e = engine.get();
         if (e == null) {
             return;
         }
-        java.util.Set<io.micrometer.core.instrument.Meter.Id> wanted = new java.util.HashSet<>();
+        Map<String, List<Meter>> mine = ruleMeters.computeIfAbsent(registry, r -> new HashMap<>());
+        Set<String> wanted = new HashSet<>();
         for (SteeringRule rule : e.dispatcher().rules().rules()) {
-            wanted.add(counter(registry, rule, "matched", RuleCounters::lookups));
-            wanted.add(counter(registry, rule, "steered", RuleCounters::steered));
-            wanted.add(counter(registry, rule, "missing_socket", RuleCounters::missingSocket));
-            wanted.add(counter(registry, rule, "assign_error", RuleCounters::assignErrors));
+            wanted.add(rule.describe());
+            mine.computeIfAbsent(rule.describe(), k -> meters(registry, rule));
         }
-        for (io.micrometer.core.instrument.Meter m : registry.find("sksteer.lookups").meters()) {
-            if (!wanted.contains(m.getId())) {
-                registry.remove(m);
+        mine.entrySet().removeIf(entry -> {
+            if (wanted.contains(entry.getKey())) {
+                return false;
             }
+            entry.getValue().forEach(registry::remove);
+            return true;
+        });
+    }
+
+    private synchronized void follow(MeterRegistry registry, Dispatcher.RuleChange change) {
+        Map<String, List<Meter>> mine = ruleMeters.computeIfAbsent(registry, r -> new HashMap<>());
+        for (SteeringRule rule : change.removed()) {
+            List<Meter> gone = mine.remove(rule.describe());
+            if (gone != null) {
+                gone.forEach(registry::remove);
+            }
+        }
+        for (SteeringRule rule : change.added()) {
+            mine.computeIfAbsent(rule.describe(), k -> meters(registry, rule));
         }
     }
 
-    private io.micrometer.core.instrument.Meter.Id counter(MeterRegistry registry, SteeringRule rule, String outcome,
-            ToLongFunction<RuleCounters> read) {
+    private List<Meter> meters(MeterRegistry registry, SteeringRule rule) {
+        return List.of(counter(registry, rule, "matched", RuleCounters::lookups),
+                counter(registry, rule, "steered", RuleCounters::steered),
+                counter(registry, rule, "missing_socket", RuleCounters::missingSocket),
+                counter(registry, rule, "assign_error", RuleCounters::assignErrors));
+    }
+
+    private Meter counter(MeterRegistry registry, SteeringRule rule, String outcome, ToLongFunction<RuleCounters> read) {
         return FunctionCounter.builder("sksteer.lookups", engine, s -> {
                     SteeringEngine e = s.get();
                     return e == null ? 0 : read.applyAsLong(e.dispatcher().counters(rule));
@@ -96,6 +126,6 @@ public class SksteerMetrics implements MeterBinder, SmartLifecycle {
                 .tag("listener", rule.listener())
                 .tag("rule", rule.protocol().name().toLowerCase() + " " + rule.prefix() + " " + rule.ports())
                 .tag("outcome", outcome)
-                .register(registry).getId();
+                .register(registry);
     }
 }

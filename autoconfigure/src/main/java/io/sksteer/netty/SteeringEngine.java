@@ -23,6 +23,7 @@ import io.sksteer.steering.Dispatcher;
 import io.sksteer.steering.ListenerSpec;
 import io.sksteer.steering.RuleSet;
 import io.sksteer.steering.SteeringConfig;
+import io.sksteer.steering.SteeringRule;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,10 +31,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Steering for one configuration, from start to stop. {@link #start} binds the listeners, fills the
@@ -63,7 +67,7 @@ public final class SteeringEngine implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final NetnsLink link;
     private boolean closed;
-    private final List<java.util.function.Consumer<RuleSet>> ruleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<Dispatcher.RuleChange>> ruleListeners = new CopyOnWriteArrayList<>();
 
     private SteeringEngine(SteeringConfig config, NetworkNamespace namespace, EventLoopGroup group,
             Map<String, SteeredListener> listeners, Dispatcher dispatcher, NetnsLink link) {
@@ -213,13 +217,14 @@ public final class SteeringEngine implements AutoCloseable {
      * @throws IllegalStateException after {@link #close()}
      */
     public void replaceRules(RuleSet rules) {
+        Dispatcher.RuleChange change;
         synchronized (this) {
             if (closed) {
                 throw new IllegalStateException("steering is stopped");
             }
-            dispatcher.apply(rules);
+            change = dispatcher.apply(rules);
         }
-        ruleListeners.forEach(l -> l.accept(rules));
+        ruleListeners.forEach(l -> l.accept(change));
     }
 
     /**
@@ -231,21 +236,22 @@ public final class SteeringEngine implements AutoCloseable {
      *     result is invalid; the rules in force stay
      * @throws IllegalStateException after {@link #close()}
      */
-    public void changeRules(java.util.Collection<io.sksteer.steering.SteeringRule> remove,
-            java.util.Collection<io.sksteer.steering.SteeringRule> add) {
-        RuleSet now;
+    public void changeRules(Collection<SteeringRule> remove, Collection<SteeringRule> add) {
+        Dispatcher.RuleChange change;
         synchronized (this) {
             if (closed) {
                 throw new IllegalStateException("steering is stopped");
             }
-            dispatcher.change(remove, add);
-            now = dispatcher.rules();
+            change = dispatcher.change(remove, add);
         }
-        ruleListeners.forEach(l -> l.accept(now));
+        ruleListeners.forEach(l -> l.accept(change));
     }
 
-    /** Called with the new rules after each successful {@link #replaceRules} or {@link #changeRules}. */
-    public void onRulesChanged(java.util.function.Consumer<RuleSet> listener) {
+    /**
+     * Called after each successful {@link #replaceRules} or {@link #changeRules} with the rules it
+     * removed and added ({@link #rules()} holds the rules now in force).
+     */
+    public void onRulesChanged(Consumer<Dispatcher.RuleChange> listener) {
         ruleListeners.add(listener);
     }
 

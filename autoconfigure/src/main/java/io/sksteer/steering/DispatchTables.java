@@ -251,8 +251,7 @@ public final class DispatchTables {
         }
         for (int pf = 0; pf < 4; pf++) {
             if (lengths.get(pf).cardinality() > MAX_LENGTHS) {
-                throw new InvalidRuleException("sksteer.listeners", null, "more than " + MAX_LENGTHS
-                        + " distinct prefix lengths for " + pfName(pf) + "; use fewer lengths");
+                throw tooManyLengths(pf);
             }
         }
         for (List<SteeringRule> list : ranges.values()) {
@@ -260,6 +259,11 @@ public final class DispatchTables {
                 throw tooManyRanges(list.get(MAX_RANGES_PER_ENTRY));
             }
         }
+    }
+
+    static InvalidRuleException tooManyLengths(int pf) {
+        return new InvalidRuleException("sksteer.listeners", null, "more than " + MAX_LENGTHS
+                + " distinct prefix lengths for " + pfName(pf) + "; use fewer lengths");
     }
 
     static InvalidRuleException tooManyRanges(SteeringRule r) {

@@ -84,6 +84,10 @@ public final class Dispatcher implements AutoCloseable {
     public record ApplyStats(int entriesWritten, int entriesDeleted, int gateWords, int bucketWords, int overflowing) {
     }
 
+    /** What a change did to the rules in force: the rules it removed and those it added. */
+    public record RuleChange(List<SteeringRule> removed, List<SteeringRule> added) {
+    }
+
     private int gateWords;
     private final TablePlacement placement;
     private int bucketWords;
@@ -254,14 +258,10 @@ public final class Dispatcher implements AutoCloseable {
      * @throws InvalidRuleException if the rules exceed a limit or name an unknown listener; the
      *     rules in force stay as they were
      */
-    public synchronized void apply(RuleSet next) {
+    public synchronized RuleChange apply(RuleSet next) {
         checkNoFailure();
         List<SteeringRule> nextRules = next.rules();
-        for (SteeringRule r : nextRules) {
-            if (!slots.containsKey(r.listener())) {
-                throw new InvalidRuleException(r.origin(), r.listener(), "no listener named '" + r.listener() + "'");
-            }
-        }
+        nextRules.forEach(this::checkListener);
         // Rules that stay keep their ids; new ones take ids from the free list.
         BitSet kept = new BitSet(maxRules);
         // Sized for the first fill; a change usually adds few.
@@ -289,7 +289,7 @@ public final class Dispatcher implements AutoCloseable {
                 removed.put(key, m);
             }
         });
-        change(next, removed, added, fresh, false);
+        return change(next, removed, added, fresh, false);
     }
 
     /**
@@ -301,7 +301,7 @@ public final class Dispatcher implements AutoCloseable {
      * @throws InvalidRuleException if a rule to remove is not in force, a rule to add names an
      *     unknown listener or conflicts with another, or a limit is exceeded; nothing changes then
      */
-    public synchronized void change(Collection<SteeringRule> remove, Collection<SteeringRule> add) {
+    public synchronized RuleChange change(Collection<SteeringRule> remove, Collection<SteeringRule> add) {
         checkNoFailure();
         Map<RuleKey, TableState.Member> removed = new LinkedHashMap<>();
         for (SteeringRule r : remove) {
@@ -314,9 +314,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         Map<RuleKey, SteeringRule> wanted = new LinkedHashMap<>();
         for (SteeringRule r : add) {
-            if (!slots.containsKey(r.listener())) {
-                throw new InvalidRuleException(r.origin(), r.listener(), "no listener named '" + r.listener() + "'");
-            }
+            checkListener(r);
             RuleKey key = RuleKey.of(r);
             if (removed.remove(key) == null && !inForce.containsKey(key)) {
                 wanted.putIfAbsent(key, r);
@@ -335,16 +333,26 @@ public final class Dispatcher implements AutoCloseable {
             fresh.add(id);
             added.put(key, new TableState.Member(r, id));
         });
-        List<SteeringRule> gone = new ArrayList<>(removed.size());
-        removed.values().forEach(m -> gone.add(m.rule()));
         RuleSet next;
         try {
-            next = RuleSet.merged(rules, gone, wanted.values());
+            next = RuleSet.merged(rules, rulesOf(removed), wanted.values());
         } catch (RuntimeException e) {
             fresh.forEach(freeIds::addFirst);
             throw e;
         }
-        change(next, removed, added, fresh, true);
+        return change(next, removed, added, fresh, true);
+    }
+
+    private static List<SteeringRule> rulesOf(Map<RuleKey, TableState.Member> members) {
+        List<SteeringRule> out = new ArrayList<>(members.size());
+        members.values().forEach(m -> out.add(m.rule()));
+        return out;
+    }
+
+    private void checkListener(SteeringRule r) {
+        if (!slots.containsKey(r.listener())) {
+            throw new InvalidRuleException(r.origin(), r.listener(), "no listener named '" + r.listener() + "'");
+        }
     }
 
     private void checkNoFailure() {
@@ -359,8 +367,13 @@ public final class Dispatcher implements AutoCloseable {
      * Puts {@code next} in force: the rules in force less {@code removed}, plus {@code added}
      * (whose ids, {@code fresh}, were taken from the free list and go back to it on failure).
      */
-    private void change(RuleSet next, Map<RuleKey, TableState.Member> removed, Map<RuleKey, TableState.Member> added,
+    private RuleChange change(RuleSet next, Map<RuleKey, TableState.Member> removed, Map<RuleKey, TableState.Member> added,
             List<Integer> fresh, boolean checkConflicts) {
+        if (!created && removed.isEmpty() && added.isEmpty()) {
+            rules = next;                            // the same rules: nothing to write, no flip
+            lastApply = new ApplyStats(0, 0, 0, 0, placement.overflowing);
+            return new RuleChange(List.of(), List.of());
+        }
         TableState.Change delta;
         try {
             List<Integer> reused = new ArrayList<>();
@@ -427,6 +440,7 @@ public final class Dispatcher implements AutoCloseable {
         commit(next, removed, added, nextGen);
         lastApply = new ApplyStats(changes.written, changes.deleted, gateWords, bucketWords, placement.overflowing);
         created = false;
+        return new RuleChange(rulesOf(removed), rulesOf(added));
     }
 
     private void commit(RuleSet next, Map<RuleKey, TableState.Member> removed, Map<RuleKey, TableState.Member> added,

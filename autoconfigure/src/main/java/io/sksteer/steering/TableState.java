@@ -236,8 +236,7 @@ final class TableState {
                 distinct += groupsByLength[pf][length] > 0 ? 1 : 0;
             }
             if (distinct > DispatchTables.MAX_LENGTHS) {
-                throw new InvalidRuleException("sksteer.listeners", null, "more than " + DispatchTables.MAX_LENGTHS
-                        + " distinct prefix lengths for " + DispatchTables.pfName(pf) + "; use fewer lengths");
+                throw DispatchTables.tooManyLengths(pf);
             }
         }
         for (Touched t : touched.values()) {

@@ -167,4 +167,32 @@ class ObservabilityKernelTest {
             assertThat(registry.get("sksteer.listeners").gauge().value()).isEqualTo(3.0);
         });
     }
+
+    @Test
+    void metersFollowRulesAddedAndRemovedAndTheOthersStay() {
+        runner().run(context -> {
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            SksteerMetrics metrics = context.getBean(SksteerMetrics.class);
+            metrics.bindTo(registry);
+            metrics.start();
+            io.micrometer.core.instrument.FunctionCounter kept = registry.get("sksteer.lookups").tag("listener", "admin")
+                    .tag("outcome", "steered").tag("rule", "tcp 127.77.1.2/32 all").functionCounter();
+            io.sksteer.autoconfigure.SksteerRules rules = context.getBean(io.sksteer.autoconfigure.SksteerRules.class);
+            java.util.Map<String, java.util.List<io.sksteer.steering.SteeringConfig.RuleText>> added = java.util.Map.of("api",
+                    java.util.List.of(new io.sksteer.steering.SteeringConfig.RuleText(java.util.List.of("127.88.0.0/24"), java.util.List.of("80"))));
+            rules.add(added);
+            for (int i = 0; i < 3; i++) {
+                assertThat(tcpLine(ns, addr("127.88.0.9", 80))).startsWith("api");
+            }
+            assertThat(registry.get("sksteer.lookups").tag("outcome", "steered").tag("rule", "tcp 127.88.0.0/24 80")
+                    .functionCounter().count()).isEqualTo(3.0);
+            assertThat(registry.get("sksteer.rules").gauge().value()).isEqualTo(10.0);
+            rules.remove(added);
+            assertThat(registry.find("sksteer.lookups").tag("rule", "tcp 127.88.0.0/24 80").functionCounters())
+                    .as("the removed rule's meters are gone").isEmpty();
+            assertThat(registry.get("sksteer.lookups").tag("listener", "admin").tag("outcome", "steered")
+                    .tag("rule", "tcp 127.77.1.2/32 all").functionCounter()).as("a rule that stays keeps its meter").isSameAs(kept);
+            assertThat(registry.find("sksteer.lookups").functionCounters()).hasSize(9 * 4);
+        });
+    }
 }
