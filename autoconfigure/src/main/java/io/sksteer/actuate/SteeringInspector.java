@@ -8,6 +8,7 @@ import io.sksteer.bpf.LinkInfo;
 import io.sksteer.bpf.sklookup.Protocol;
 import io.sksteer.bpf.sklookup.SkLookupContext;
 import io.sksteer.bpf.sklookup.SkLookupTestRun;
+import io.sksteer.netty.AdoptedSocket;
 import io.sksteer.netty.SteeredListener;
 import io.sksteer.netty.SteeringEngine;
 import io.sksteer.steering.RuleCounters;
@@ -70,7 +71,8 @@ public final class SteeringInspector {
         List<SteeringReport.ListenerReport> listeners = new ArrayList<>();
         for (SteeredListener l : e.listeners().values()) {
             listeners.add(new SteeringReport.ListenerReport(l.name(), l.protocol().name().toLowerCase(Locale.ROOT),
-                    text((InetSocketAddress) l.channel().localAddress()), l.cookie(), inSockmap(e, l), l.isOpen()));
+                    l.source() instanceof AdoptedSocket a ? a.owner() : "sksteer", text(l.boundAddress()), l.cookie(),
+                    inSockmap(e, l), l.isOpen()));
         }
         List<SteeringReport.RuleReport> rules = new ArrayList<>();
         for (SteeringRule r : e.dispatcher().rules().rules()) {

@@ -39,12 +39,13 @@ public record SteeringReport(boolean running, ProgramReport program, LinkReport 
     /**
      * @param name listener name
      * @param protocol tcp or udp
+     * @param socket who opened its socket: "sksteer", or the application's server ("the web server (TomcatWebServer)")
      * @param boundAddress where its real socket is bound
      * @param cookie its socket cookie
      * @param inSockmap whether the dispatcher's SOCKMAP holds this socket now
      * @param open whether its channel is open
      */
-    public record ListenerReport(String name, String protocol, String boundAddress, long cookie, boolean inSockmap, boolean open) {
+    public record ListenerReport(String name, String protocol, String socket, String boundAddress, long cookie, boolean inSockmap, boolean open) {
     }
 
     /**

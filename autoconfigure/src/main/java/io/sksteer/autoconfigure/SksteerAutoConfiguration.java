@@ -1,25 +1,33 @@
 package io.sksteer.autoconfigure;
 
 import io.sksteer.netty.ListenerHandler;
+import io.sksteer.netty.SteeringEngine;
 import io.sksteer.steering.InvalidRuleException;
 import io.sksteer.steering.SteeringConfig;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.NoSuchBeanDefinitionException;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.BeanFactoryAnnotationUtils;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /**
- * Steers the traffic of {@code sksteer.listeners} to Netty listeners with an sk_lookup program.
- * Off with {@code sksteer.enabled=false}, and on anything but Linux.
+ * Steers the traffic of {@code sksteer.listeners} with an sk_lookup program: to Netty listeners
+ * sksteer binds, and to the application's own embedded web server. Off with
+ * {@code sksteer.enabled=false}, and on anything but Linux.
  */
 @AutoConfiguration
 @Conditional(OnLinuxCondition.class)
@@ -29,41 +37,118 @@ public final class SksteerAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    SteeringConfig sksteerConfig(SksteerProperties properties) {
+    SteeringConfig sksteerConfig(SksteerProperties properties, Environment environment) {
         SteeringConfig.Builder b = new SteeringConfig.Builder("sksteer")
                 .netns(properties.getNetns())
                 .onMissingSocket(properties.getOnMissingSocket())
                 .maxRules(properties.getMaxRules());
         properties.getListeners().forEach((name, l) -> {
+            String path = "sksteer.listeners." + name;
             List<SteeringConfig.RuleText> rules = new ArrayList<>();
             for (SksteerProperties.Rule r : l.getRules()) {
                 rules.add(new SteeringConfig.RuleText(r.getPrefixes(), r.getPorts()));
             }
-            b.listener(name, new SteeringConfig.ListenerText(l.getProtocol(), l.getBind(), l.getBacklog(), l.isReusePort(), rules));
+            ListenerSocketKind kind = ListenerSocketKind.parse(l.getSocket(), path + ".socket");
+            int backlog = l.getBacklog() == null ? 1024 : l.getBacklog();
+            boolean reusePort = Boolean.TRUE.equals(l.getReusePort());
+            if (kind == ListenerSocketKind.BIND) {
+                b.listener(name, new SteeringConfig.ListenerText(l.getProtocol(), l.getBind(), backlog, reusePort, rules));
+                return;
+            }
+            rejectBindOptions(l, path, kind);
+            InetAddress address = serverAddress(environment, kind);
+            b.listener(name, new SteeringConfig.ListenerText(l.getProtocol(), address == null ? null : address.getHostAddress(),
+                    backlog, false, rules, kind.description(), kind.addressProperty()));
         });
         return b.build();
     }
 
+    /** bind, backlog and reuse-port belong to a socket sksteer binds; the server's own settings rule its socket. */
+    private static void rejectBindOptions(SksteerProperties.Listener l, String path, ListenerSocketKind kind) {
+        String hint = "the socket is " + kind.description() + "'s own (set " + kind.addressProperty() + " and "
+                + kind.portProperty() + " instead)";
+        if (l.getBind() != null) {
+            throw new InvalidRuleException(path + ".bind", l.getBind(), "must not be set with socket '" + kind.value() + "': " + hint);
+        }
+        if (l.getBacklog() != null) {
+            throw new InvalidRuleException(path + ".backlog", l.getBacklog().toString(), "must not be set with socket '"
+                    + kind.value() + "': " + hint);
+        }
+        if (l.getReusePort() != null) {
+            throw new InvalidRuleException(path + ".reuse-port", l.getReusePort().toString(), "must not be set with socket '"
+                    + kind.value() + "': " + hint);
+        }
+    }
+
+    /** {@code server.address} (or the management server's), bound as Spring Boot binds it: names resolve. */
+    private static InetAddress serverAddress(Environment environment, ListenerSocketKind kind) {
+        try {
+            return Binder.get(environment).bind(kind.addressProperty(), InetAddress.class).orElse(null);
+        } catch (RuntimeException e) {
+            throw new InvalidRuleException(kind.addressProperty(), environment.getProperty(kind.addressProperty()),
+                    "is not an address: " + e.getMessage());
+        }
+    }
+
     @Bean
     @ConditionalOnMissingBean
-    SksteerLifecycle sksteerLifecycle(SteeringConfig config, BeanFactory beanFactory) {
+    SksteerLifecycle sksteerLifecycle(SteeringConfig config, SksteerProperties properties, BeanFactory beanFactory,
+            ObjectProvider<WebServerSockets> webServerSockets) {
         Map<String, ListenerHandler> handlers = new LinkedHashMap<>();
-        for (String name : config.listeners().keySet()) {
+        boolean adopts = false;
+        for (var spec : config.listeners().values()) {
+            if (spec.adopted()) {
+                adopts = true;
+                continue;
+            }
+            String name = spec.name();
             try {
                 // By bean name, or by @Qualifier("name").
                 handlers.put(name, BeanFactoryAnnotationUtils.qualifiedBeanOfType(beanFactory, ListenerHandler.class, name));
             } catch (NoSuchBeanDefinitionException e) {
                 throw new InvalidRuleException("sksteer.listeners." + name, null, "listener '" + name
                         + "' has no handler: define a ListenerHandler bean named '" + name + "' (or qualified with @Qualifier(\""
-                        + name + "\"))");
+                        + name + "\")), or set sksteer.listeners." + name + ".socket: web-server to steer to the web server");
             }
         }
-        return new SksteerLifecycle(config, handlers);
+        AdoptedSockets adopted = AdoptedSockets.NONE;
+        if (adopts) {
+            WebServerSockets sockets = webServerSockets.getIfAvailable();
+            if (sockets == null) {
+                String name = config.listeners().values().stream().filter(s -> s.adopted()).findFirst().orElseThrow().name();
+                throw new InvalidRuleException("sksteer.listeners." + name + ".socket", null, "listener '" + name
+                        + "' takes the web server's socket, but this application has no embedded web server support"
+                        + " (add spring-boot-starter-web or spring-boot-starter-webflux)");
+            }
+            adopted = sockets.all();
+        }
+        SteeringEngine.Drain drain = new SteeringEngine.Drain(properties.getDrain().getTimeout(),
+                properties.getDrain().getQuietPeriod());
+        return new SksteerLifecycle(config, handlers, adopted, drain);
     }
 
     @Bean
     @ConditionalOnMissingBean
     SksteerRules sksteerRules(SksteerLifecycle lifecycle) {
         return new SksteerRules(lifecycle);
+    }
+
+    /** Where the application has an embedded web server: its sockets, found once it is bound. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.web.server.context.WebServerInitializedEvent")
+    static class WebServers {
+
+        @Bean
+        @ConditionalOnMissingBean
+        static WebServerSockets sksteerWebServerSockets(SksteerProperties properties, Environment environment) {
+            Map<String, WebServerSockets.Wanted> wanted = new LinkedHashMap<>();
+            properties.getListeners().forEach((name, l) -> {
+                ListenerSocketKind kind = ListenerSocketKind.parse(l.getSocket(), "sksteer.listeners." + name + ".socket");
+                if (kind != ListenerSocketKind.BIND) {
+                    wanted.put(name, new WebServerSockets.Wanted(kind, serverAddress(environment, kind)));
+                }
+            });
+            return new WebServerSockets(wanted);
+        }
     }
 }

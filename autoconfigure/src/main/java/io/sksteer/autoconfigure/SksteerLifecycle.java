@@ -7,8 +7,14 @@ import java.util.Map;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Starts steering late and stops it early: after the rest of the application (a web server
- * included) is up, and before it goes down, so traffic is only steered to listeners that serve.
+ * Starts steering late and stops it early: after the rest of the application is up, and before
+ * it goes down, so traffic is only steered to listeners that serve.
+ *
+ * <p>With the embedded web server: Spring Boot starts it (binds and accepts) in phase
+ * {@code START_STOP_LIFECYCLE_PHASE} (MAX_VALUE - 2048) and begins its graceful shutdown in
+ * {@code GRACEFUL_SHUTDOWN_PHASE} (MAX_VALUE - 1024). This phase is above both: steering attaches
+ * only once the server's socket exists and accepts, and at stop it detaches and drains the accept
+ * queue while the server still accepts, before the graceful shutdown stops accepting.
  */
 public class SksteerLifecycle implements SmartLifecycle {
 
@@ -17,17 +23,28 @@ public class SksteerLifecycle implements SmartLifecycle {
 
     private final SteeringConfig config;
     private final Map<String, ListenerHandler> handlers;
+    private final AdoptedSockets adopted;
+    private final SteeringEngine.Drain drain;
     private volatile SteeringEngine engine;
 
+    /** Steering to listeners sksteer binds, each served by its handler. */
     public SksteerLifecycle(SteeringConfig config, Map<String, ListenerHandler> handlers) {
+        this(config, handlers, AdoptedSockets.NONE, SteeringEngine.Drain.DEFAULT);
+    }
+
+    SksteerLifecycle(SteeringConfig config, Map<String, ListenerHandler> handlers, AdoptedSockets adopted,
+            SteeringEngine.Drain drain) {
         this.config = config;
         this.handlers = Map.copyOf(handlers);
+        this.adopted = adopted;
+        this.drain = drain;
     }
 
     @Override
     public synchronized void start() {
         if (engine == null) {
-            engine = SteeringEngine.start(config, handlers);
+            // The web server is bound by now (a lower phase): its socket can be found.
+            engine = SteeringEngine.start(config, handlers, adopted.find());
         }
     }
 
@@ -36,7 +53,7 @@ public class SksteerLifecycle implements SmartLifecycle {
         SteeringEngine e = engine;
         engine = null;
         if (e != null) {
-            e.close();
+            e.close(drain);
         }
     }
 

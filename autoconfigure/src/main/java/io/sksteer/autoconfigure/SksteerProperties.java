@@ -1,5 +1,6 @@
 package io.sksteer.autoconfigure;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,8 +39,18 @@ public class SksteerProperties {
     /** How many rules (prefix × port spec) the dispatcher's maps hold. Default: 4096. */
     private int maxRules = 4096;
 
-    /** The listeners, by name. A ListenerHandler bean of the same name builds each one's pipeline. */
+    /**
+     * The listeners, by name. A listener whose socket sksteer binds has a ListenerHandler bean of
+     * the same name that builds its pipeline; one with socket 'web-server' needs none.
+     */
     private Map<String, Listener> listeners = new LinkedHashMap<>();
+
+    /** How a stop waits for connections steered just before the detach. */
+    private final Drain drain = new Drain();
+
+    public Drain getDrain() {
+        return drain;
+    }
 
     public boolean isEnabled() {
         return enabled;
@@ -88,16 +99,25 @@ public class SksteerProperties {
         private String protocol = "tcp";
 
         /**
-         * The address the real socket binds to, as host or host:port ([v6]:port). Default: loopback
-         * (::ffff:127.0.0.1, dual-stack) on an ephemeral port.
+         * Whose socket the traffic goes to: 'bind' (a Netty socket sksteer binds, served by the
+         * ListenerHandler bean of the listener's name), 'web-server' (the application's embedded
+         * web server: Tomcat, Jetty or Reactor Netty, on server.port and server.address) or
+         * 'management-server' (the separate management server, on management.server.port).
+         * Default: bind.
+         */
+        private String socket = "bind";
+
+        /**
+         * The address the real socket binds to, as host or host:port ([v6]:port); only with
+         * socket 'bind'. Default: loopback (::ffff:127.0.0.1, dual-stack) on an ephemeral port.
          */
         private String bind;
 
-        /** The TCP accept backlog. Default: 1024. */
-        private int backlog = 1024;
+        /** The TCP accept backlog; only with socket 'bind'. Default: 1024. */
+        private Integer backlog;
 
-        /** Whether to set SO_REUSEPORT on the socket. Default: false. */
-        private boolean reusePort;
+        /** Whether to set SO_REUSEPORT on the socket; only with socket 'bind'. Default: false. */
+        private Boolean reusePort;
 
         /** The rules: every prefix of a rule with every port spec of it. */
         private List<Rule> rules = new ArrayList<>();
@@ -118,19 +138,27 @@ public class SksteerProperties {
             this.bind = bind;
         }
 
-        public int getBacklog() {
+        public String getSocket() {
+            return socket;
+        }
+
+        public void setSocket(String socket) {
+            this.socket = socket;
+        }
+
+        public Integer getBacklog() {
             return backlog;
         }
 
-        public void setBacklog(int backlog) {
+        public void setBacklog(Integer backlog) {
             this.backlog = backlog;
         }
 
-        public boolean isReusePort() {
+        public Boolean getReusePort() {
             return reusePort;
         }
 
-        public void setReusePort(boolean reusePort) {
+        public void setReusePort(Boolean reusePort) {
             this.reusePort = reusePort;
         }
 
@@ -140,6 +168,36 @@ public class SksteerProperties {
 
         public void setRules(List<Rule> rules) {
             this.rules = rules;
+        }
+    }
+
+    /** How a stop waits for connections steered just before the program was detached. */
+    public static class Drain {
+
+        /** The longest a stop waits for the TCP listeners' accept queues to empty. Default: 5s. */
+        private Duration timeout = Duration.ofSeconds(5);
+
+        /**
+         * How long every accept queue must have stayed empty after the detach: at least the
+         * round-trip time of the farthest clients, whose handshakes may complete that much later.
+         * Default: 100ms.
+         */
+        private Duration quietPeriod = Duration.ofMillis(100);
+
+        public Duration getTimeout() {
+            return timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
+        }
+
+        public Duration getQuietPeriod() {
+            return quietPeriod;
+        }
+
+        public void setQuietPeriod(Duration quietPeriod) {
+            this.quietPeriod = quietPeriod;
         }
     }
 

@@ -63,6 +63,14 @@ public final class NetworkNamespace implements AutoCloseable {
         return new NetworkNamespace(fd, path.toString());
     }
 
+    /**
+     * Opens the network namespace a socket belongs to (fixed when the socket was created:
+     * {@code SIOCGSKNS}, Linux 4.9).
+     */
+    public static NetworkNamespace ofSocket(SocketFd socket) {
+        return new NetworkNamespace(Os.socketNamespace(socket.value()), "network namespace of socket fd " + socket.value());
+    }
+
     /** Opens the namespace of this process ({@link #PROCESS}). */
     public static NetworkNamespace ofProcess() {
         return open(PROCESS);

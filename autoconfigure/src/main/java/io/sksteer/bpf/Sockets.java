@@ -1,6 +1,9 @@
 package io.sksteer.bpf;
 
 import io.sksteer.bpf.internal.Os;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Facts about sockets the kernel layer needs: their cookie, family and protocol. */
 public final class Sockets {
@@ -35,5 +38,50 @@ public final class Sockets {
     /** For an AF_INET6 socket: whether it refuses IPv4 ({@code IPV6_V6ONLY}). */
     public static boolean v6Only(SocketFd socket) {
         return Os.v6Only(socket.value());
+    }
+
+    /** Whether the socket is listening ({@code SO_ACCEPTCONN}). */
+    public static boolean isListening(SocketFd socket) {
+        return Os.acceptsConnections(socket.value());
+    }
+
+    /** The address the socket is bound to ({@code getsockname}); {@code null} for a non-inet socket. */
+    public static InetSocketAddress localAddress(SocketFd socket) {
+        return Os.localAddress(socket.value());
+    }
+
+    /**
+     * How many connections wait in a listening TCP socket's accept queue: their handshake is done
+     * and the application has not accepted them yet.
+     */
+    public static int acceptQueueLength(SocketFd socket) {
+        return Os.acceptQueueLength(socket.value());
+    }
+
+    /**
+     * This process's listening TCP sockets ({@code SO_ACCEPTCONN}) bound to {@code port}, found
+     * among its own descriptors without help from whoever opened them. A socket closed while the
+     * descriptors are read is left out. Costs a few system calls per socket the process holds.
+     */
+    public static List<OwnSocket> listeningTcp(int port) {
+        List<OwnSocket> found = new ArrayList<>();
+        for (int fd : Os.socketDescriptors()) {
+            try {
+                if (Os.socketProtocol(fd) != IPPROTO_TCP || !Os.acceptsConnections(fd)) {
+                    continue;
+                }
+                InetSocketAddress local = Os.localAddress(fd);
+                if (local == null || local.getPort() != port) {
+                    continue;
+                }
+                int family = Os.socketDomain(fd);
+                boolean v6Only = family == AF_INET6 && Os.v6Only(fd);
+                found.add(new OwnSocket(new SocketFd(fd), IPPROTO_TCP, family, v6Only, local, Os.socketCookie(fd)));
+            } catch (BpfException e) {
+                // Closed (EBADF) or not an inet socket (a unix socket has no SO_ACCEPTCONN
+                // meaning here): not one of the sockets asked for.
+            }
+        }
+        return found;
     }
 }

@@ -6,23 +6,33 @@ import io.sksteer.bpf.sklookup.Protocol;
 import java.net.InetSocketAddress;
 
 /**
- * A bound listener: its Netty channel and the socket the dispatcher hands traffic to.
+ * A listener in service: where its socket comes from and how the dispatcher hands traffic to it.
  *
  * @param name the listener's name
  * @param protocol TCP or UDP
- * @param channel the server (TCP) or datagram (UDP) channel
- * @param socket its socket, as placed in the SOCKMAP
+ * @param source its socket: one sksteer bound, or one the application gave ({@link AdoptedSocket})
+ * @param socket the socket, as placed in the SOCKMAP
  * @param cookie the socket's cookie ({@code SO_COOKIE})
  * @param slot its SOCKMAP slot
  */
-public record SteeredListener(String name, Protocol protocol, Channel channel, SocketFd socket, long cookie, int slot) {
+public record SteeredListener(String name, Protocol protocol, ListenerSocket source, SocketFd socket, long cookie, int slot) {
+
+    /** The Netty channel sksteer bound for this listener, or {@code null} when the application gave the socket. */
+    public Channel channel() {
+        return source instanceof BoundChannel b ? b.channel() : null;
+    }
+
+    /** Whether the application gave this listener's socket (its web server's, for one). */
+    public boolean adopted() {
+        return source instanceof AdoptedSocket;
+    }
 
     /** The address the real socket is bound to. */
     public InetSocketAddress boundAddress() {
-        return (InetSocketAddress) channel.localAddress();
+        return source.boundAddress();
     }
 
     public boolean isOpen() {
-        return channel.isOpen();
+        return source.isOpen();
     }
 }

@@ -80,17 +80,31 @@ public final class SteeringEngine implements AutoCloseable {
     }
 
     /**
-     * Starts steering.
+     * Starts steering to listeners that sksteer binds (none of {@code config}'s listeners may be
+     * adopted).
      *
-     * @param handlers the pipeline builder of each listener, by name (every listener must have one)
-     * @throws io.sksteer.bpf.BpfException when the kernel refuses (privileges, kernel too old)
-     * @throws ListenerBindException when a listener cannot bind
-     * @throws io.sksteer.steering.InvalidRuleException when the rules exceed a limit
+     * @see #start(SteeringConfig, Map, Map)
      */
     public static SteeringEngine start(SteeringConfig config, Map<String, ListenerHandler> handlers) {
-        for (String name : config.listeners().keySet()) {
-            if (!handlers.containsKey(name)) {
-                throw new IllegalArgumentException("listener '" + name + "' has no handler");
+        return start(config, handlers, Map.of());
+    }
+
+    /**
+     * Starts steering.
+     *
+     * @param handlers the pipeline builder of each listener sksteer binds, by name
+     * @param adopted the socket of each adopted listener ({@link ListenerSpec#adopted()}), by name
+     * @throws io.sksteer.bpf.BpfException when the kernel refuses (privileges, kernel too old)
+     * @throws ListenerBindException when a listener cannot bind
+     * @throws SocketNotFoundException when an adopted socket lives in another namespace
+     * @throws io.sksteer.steering.InvalidRuleException when the rules exceed a limit, or ask for a
+     *     family an adopted socket cannot take
+     */
+    public static SteeringEngine start(SteeringConfig config, Map<String, ListenerHandler> handlers,
+            Map<String, AdoptedSocket> adopted) {
+        for (ListenerSpec spec : config.listeners().values()) {
+            if (spec.adopted() ? !adopted.containsKey(spec.name()) : !handlers.containsKey(spec.name())) {
+                throw new IllegalArgumentException("listener '" + spec.name() + "' has no " + (spec.adopted() ? "socket" : "handler"));
             }
         }
         if (!Epoll.isAvailable()) {
@@ -110,17 +124,25 @@ public final class SteeringEngine implements AutoCloseable {
             made.add(() -> g.shutdownGracefully(0, CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                     .awaitUninterruptibly(CLOSE_TIMEOUT.toMillis() * 2));
 
-            // 1. Listeners.
+            // 1. Listeners: bound here, or given by the application.
             Map<String, Integer> slots = new LinkedHashMap<>();
             Map<String, SteeredListener> bound = new LinkedHashMap<>();
             boolean ipv6 = ipv6Available();
             int slot = 0;
             for (ListenerSpec spec : config.listeners().values()) {
                 slots.put(spec.name(), slot);
-                Channel channel = bind(spec, handlers.get(spec.name()), ns, group, ipv6);
-                made.add(() -> channel.close().awaitUninterruptibly(CLOSE_TIMEOUT.toMillis()));
-                SocketFd fd = socketOf(channel);
-                bound.put(spec.name(), new SteeredListener(spec.name(), spec.protocol(), channel, fd, Sockets.cookie(fd), slot));
+                ListenerSocket source;
+                if (spec.adopted()) {
+                    AdoptedSocket a = adopted.get(spec.name());
+                    checkAdopted(spec, a, config, ns);
+                    source = a;
+                } else {
+                    Channel channel = bind(spec, handlers.get(spec.name()), ns, group, ipv6);
+                    made.add(() -> channel.close().awaitUninterruptibly(CLOSE_TIMEOUT.toMillis()));
+                    source = new BoundChannel(channel);
+                }
+                SocketFd fd = source.socket();
+                bound.put(spec.name(), new SteeredListener(spec.name(), spec.protocol(), source, fd, Sockets.cookie(fd), slot));
                 slot++;
             }
             // 2. Maps and program.
@@ -133,11 +155,47 @@ public final class SteeringEngine implements AutoCloseable {
             NetnsLink link = NetnsLink.attach(dispatcher.program(), ns);
             LOG.log(System.Logger.Level.INFO, "sksteer: program " + dispatcher.program().id() + " attached to "
                     + config.netns() + " (link " + link.id() + "), " + config.rules().size() + " rules over "
-                    + bound.size() + " listeners");
+                    + bound.size() + " listeners" + adoptedSummary(bound));
             return new SteeringEngine(config, ns, group, bound, dispatcher, link);
         } catch (RuntimeException | Error e) {
             closeAll(made, e);
             throw e;
+        }
+    }
+
+    private static String adoptedSummary(Map<String, SteeredListener> listeners) {
+        StringBuilder b = new StringBuilder();
+        for (SteeredListener l : listeners.values()) {
+            if (l.source() instanceof AdoptedSocket a) {
+                b.append(b.length() == 0 ? "; " : ", ").append("'").append(l.name()).append("' takes ").append(a);
+            }
+        }
+        return b.toString();
+    }
+
+    /**
+     * An adopted socket must live in the namespace the program attaches to (the kernel would hand
+     * it traffic of another namespace otherwise), listen on TCP, and take every family the
+     * listener's rules name.
+     */
+    private static void checkAdopted(ListenerSpec spec, AdoptedSocket socket, SteeringConfig config, NetworkNamespace ns) {
+        try (NetworkNamespace own = NetworkNamespace.ofSocket(socket.socket())) {
+            if (own.inode() != ns.inode()) {
+                throw new SocketNotFoundException(socket.owner(), "its socket in the namespace steering attaches to ("
+                        + config.netns() + ", inode " + ns.inode() + ")", "the socket " + socket.found().describe()
+                        + " lives in the network namespace of inode " + own.inode()
+                        + ": start the application inside the namespace it steers, or leave sksteer.netns unset");
+            }
+        }
+        for (SteeringRule r : config.rules().rules()) {
+            if (!r.listener().equals(spec.name())) {
+                continue;
+            }
+            boolean v4 = r.prefix().isIpv4();
+            if (v4 ? !socket.found().takesIpv4() : !socket.found().takesIpv6()) {
+                throw new io.sksteer.steering.InvalidRuleException(r.origin(), r.prefix().toString(), "listener '"
+                        + spec.name() + "' takes " + socket + ", which cannot take " + (v4 ? "IPv4" : "IPv6") + " traffic");
+            }
         }
     }
 
@@ -178,13 +236,6 @@ public final class SteeringEngine implements AutoCloseable {
         } catch (Exception e) {
             throw new ListenerBindException(spec.name(), spec.origin(), address, e);
         }
-    }
-
-    private static SocketFd socketOf(Channel channel) {
-        if (channel instanceof EpollServerSocketChannel s) {
-            return new SocketFd(s.fd().intValue());
-        }
-        return new SocketFd(((EpollDatagramChannel) channel).fd().intValue());
     }
 
     static boolean ipv6Available() {
@@ -264,21 +315,41 @@ public final class SteeringEngine implements AutoCloseable {
     }
 
     /**
-     * Stops steering: detaches the program, closes the dispatcher, closes the listeners (accepted
-     * connections finish as the event loops shut down gracefully), then the namespace handle.
-     * Idempotent.
+     * Stops steering with {@link Drain#DEFAULT}.
+     *
+     * @see #close(Drain)
      */
     @Override
-    public synchronized void close() {
+    public void close() {
+        close(Drain.DEFAULT);
+    }
+
+    /**
+     * Stops steering: detaches the program and waits for lookups in flight, lets the TCP
+     * listeners accept what already waits in their accept queues ({@code drain}), closes the
+     * dispatcher, then closes the listeners sksteer bound (accepted connections finish as the
+     * event loops shut down gracefully) and the namespace handle. An adopted socket is left open
+     * for its owner, which still accepts while this runs: the web server stops after steering.
+     * Idempotent.
+     */
+    public synchronized void close(Drain drain) {
         if (closed) {
             return;
         }
         closed = true;
         List<AutoCloseable> order = new ArrayList<>();
+        order.add(() -> {
+            if (link.info().attached()) {
+                link.detach();
+            }
+            // No lookup that began before the detach still runs the program after this.
+            io.sksteer.bpf.BpfProgram.awaitRunsInFlight();
+        });
+        order.add(() -> drain(drain));
         order.add(link);
         order.add(dispatcher);
         for (SteeredListener l : listeners.values()) {
-            order.add(() -> l.channel().close().awaitUninterruptibly(CLOSE_TIMEOUT.toMillis()));
+            order.add(() -> l.source().close(CLOSE_TIMEOUT.toMillis()));
         }
         order.add(() -> group.shutdownGracefully(100, CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .awaitUninterruptibly(CLOSE_TIMEOUT.toMillis() * 2));
@@ -295,6 +366,63 @@ public final class SteeringEngine implements AutoCloseable {
             throw failure;
         }
         LOG.log(System.Logger.Level.INFO, "sksteer: detached and closed");
+    }
+
+    /**
+     * How long a stop waits for connections steered before the detach: their handshake may still
+     * complete after it (one round trip later), then they wait in the accept queue until accepted.
+     *
+     * @param timeout the longest a stop waits for the accept queues to empty
+     * @param quietPeriod how long every accept queue must have stayed empty, counted from the
+     *     detach: at least the round-trip time of the farthest clients
+     */
+    public record Drain(Duration timeout, Duration quietPeriod) {
+
+        /** Up to 5 s, with 100 ms of quiet. */
+        public static final Drain DEFAULT = new Drain(Duration.ofSeconds(5), Duration.ofMillis(100));
+
+        /** No wait at all: connections still in an accept queue are reset when it closes. */
+        public static final Drain NONE = new Drain(Duration.ZERO, Duration.ZERO);
+
+        public Drain {
+            if (timeout.isNegative() || quietPeriod.isNegative()) {
+                throw new IllegalArgumentException("drain durations must not be negative");
+            }
+        }
+    }
+
+    /** Waits, within {@code drain}, until no TCP listener has a connection left to accept. */
+    private void drain(Drain drain) {
+        List<SteeredListener> tcp = listeners.values().stream()
+                .filter(l -> l.protocol() == Protocol.TCP && l.isOpen()).toList();
+        if (tcp.isEmpty() || drain.timeout().isZero()) {
+            return;
+        }
+        long start = System.nanoTime();
+        long deadline = start + drain.timeout().toNanos();
+        long lastBusy = start;
+        while (true) {
+            int waiting = 0;
+            for (SteeredListener l : tcp) {
+                try {
+                    waiting += Sockets.acceptQueueLength(l.socket());
+                } catch (RuntimeException e) {
+                    // Closed meanwhile: nothing of it left to accept.
+                }
+            }
+            long now = System.nanoTime();
+            if (waiting > 0) {
+                lastBusy = now;
+            } else if (now - lastBusy >= drain.quietPeriod().toNanos()) {
+                return;
+            }
+            if (now - deadline >= 0) {
+                LOG.log(System.Logger.Level.WARNING, "sksteer: " + waiting + " connections still wait in the accept queues after "
+                        + drain.timeout().toMillis() + " ms of draining; they are reset when the listeners close");
+                return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
     }
 
     /** Closes in reverse order of making; failures are added to {@code primary}. */

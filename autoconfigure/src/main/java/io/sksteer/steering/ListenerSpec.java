@@ -14,14 +14,28 @@ import java.util.Objects;
  * @param backlog the accept backlog (TCP)
  * @param reusePort whether SO_REUSEPORT is set on the socket
  * @param origin the property path of the listener, for messages
+ * @param adoptedFrom {@code null} when sksteer binds the socket; else who gives it (e.g. "the web
+ *     server"), and then {@code bind} is the address that socket is known to be bound to, if any
+ * @param bindOrigin where {@code bind} comes from, for messages (a property path)
  */
 public record ListenerSpec(String name, Protocol protocol, InetSocketAddress bind, int backlog, boolean reusePort,
-        String origin) {
+        String origin, String adoptedFrom, String bindOrigin) {
 
     public ListenerSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(protocol, "protocol");
         origin = origin == null ? "sksteer.listeners." + name : origin;
+        bindOrigin = bindOrigin == null ? origin + ".bind" : bindOrigin;
+    }
+
+    /** A listener whose socket sksteer binds. */
+    public ListenerSpec(String name, Protocol protocol, InetSocketAddress bind, int backlog, boolean reusePort, String origin) {
+        this(name, protocol, bind, backlog, reusePort, origin, null, null);
+    }
+
+    /** Whether the application gives this listener's socket (sksteer does not bind it). */
+    public boolean adopted() {
+        return adoptedFrom != null;
     }
 
     /** Whether the socket can take IPv4 traffic: not bound to a specific IPv6 address. */

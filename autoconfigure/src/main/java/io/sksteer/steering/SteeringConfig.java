@@ -33,8 +33,20 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
     public record RuleText(List<String> prefixes, List<String> ports) {
     }
 
-    /** One listener as written. */
-    public record ListenerText(String protocol, String bind, int backlog, boolean reusePort, List<RuleText> rules) {
+    /**
+     * One listener as written.
+     *
+     * @param adoptedFrom {@code null} when sksteer binds the socket, else who gives it (e.g. "the
+     *     web server"); {@code bind} is then the address that socket binds, if known
+     * @param bindOrigin where {@code bind} was written, for messages; {@code null}: the listener's own {@code bind}
+     */
+    public record ListenerText(String protocol, String bind, int backlog, boolean reusePort, List<RuleText> rules,
+            String adoptedFrom, String bindOrigin) {
+
+        /** A listener whose socket sksteer binds. */
+        public ListenerText(String protocol, String bind, int backlog, boolean reusePort, List<RuleText> rules) {
+            this(protocol, bind, backlog, reusePort, rules, null, null);
+        }
     }
 
     /** Collects the configuration as text, then validates it whole. */
@@ -95,11 +107,17 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
                     throw new InvalidRuleException(path, name, "listener names must not be blank");
                 }
                 Protocol protocol = protocol(text.protocol(), path + ".protocol");
-                InetSocketAddress bind = bind(text.bind(), path + ".bind");
+                String bindOrigin = text.bindOrigin() != null ? text.bindOrigin() : path + ".bind";
+                InetSocketAddress bind = bind(text.bind(), bindOrigin);
                 if (text.backlog() < 1) {
                     throw new InvalidRuleException(path + ".backlog", Integer.toString(text.backlog()), "must be positive");
                 }
-                specs.put(name, new ListenerSpec(name, protocol, bind, text.backlog(), text.reusePort(), path));
+                if (text.adoptedFrom() != null && protocol != Protocol.TCP) {
+                    throw new InvalidRuleException(path + ".protocol", text.protocol(), "listener '" + name + "' takes "
+                            + text.adoptedFrom() + "'s socket, which is TCP: the protocol must be 'tcp'");
+                }
+                specs.put(name, new ListenerSpec(name, protocol, bind, text.backlog(), text.reusePort(), path,
+                        text.adoptedFrom(), bindOrigin));
                 ruleTexts.put(name, text.rules() == null ? List.of() : text.rules());
             }
             RuleSet set = rules(specs, ruleTexts, maxRules, (listener, i) -> prefix + ".listeners." + listener + ".rules[" + i + "]",
@@ -147,12 +165,10 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
                         String prefixPath = rulePath + ".prefixes[" + p + "]";
                         Prefix net = Prefix.parse(prefixes.get(p), prefixPath);
                         if (net.isIpv4() && !spec.acceptsIpv4()) {
-                            throw new InvalidRuleException(prefixPath, prefixes.get(p), "listener '" + name
-                                    + "' binds the IPv6-only address " + spec.bind() + "; IPv4 traffic cannot reach it (leave bind unset: the default socket serves both)");
+                            throw new InvalidRuleException(prefixPath, prefixes.get(p), familyMismatch(spec, "IPv6-only", "IPv4"));
                         }
                         if (!net.isIpv4() && !spec.acceptsIpv6()) {
-                            throw new InvalidRuleException(prefixPath, prefixes.get(p), "listener '" + name
-                                    + "' binds the IPv4 address " + spec.bind() + "; IPv6 traffic cannot reach it (leave bind unset: the default socket serves both)");
+                            throw new InvalidRuleException(prefixPath, prefixes.get(p), familyMismatch(spec, "IPv4", "IPv6"));
                         }
                         for (int q = 0; q < ports.size(); q++) {
                             PortSpec portSpec = PortSpec.parse(ports.get(q), rulePath + ".ports[" + q + "]");
@@ -170,6 +186,16 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
             // nothing is bound or changed for rules that cannot run.
             DispatchTables.checkLimits(set);
             return set;
+        }
+
+        private static String familyMismatch(ListenerSpec spec, String bound, String refused) {
+            String address = spec.bind().getAddress().getHostAddress();
+            if (spec.adopted()) {
+                return "listener '" + spec.name() + "' takes " + spec.adoptedFrom() + "'s socket, bound to the " + bound
+                        + " address " + address + " (" + spec.bindOrigin() + "); " + refused + " traffic cannot reach it";
+            }
+            return "listener '" + spec.name() + "' binds the " + bound + " address " + address + " (" + spec.bindOrigin()
+                    + "); " + refused + " traffic cannot reach it (leave bind unset: the default socket serves both)";
         }
 
         private static Protocol protocol(String text, String path) {

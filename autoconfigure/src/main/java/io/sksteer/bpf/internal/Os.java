@@ -22,6 +22,14 @@ public final class Os {
     private static final int IPV6_V6ONLY = 26;
     private static final int MEMBARRIER_CMD_GLOBAL = 1;
     private static final int F_DUPFD_CLOEXEC = 1030;
+    private static final int SO_ACCEPTCONN = 30;
+    private static final int SOL_TCP = 6;
+    private static final int TCP_INFO = 11;
+    /** {@code struct tcp_info}: 8 bytes of u8 fields, then u32 rto, ato, snd_mss, rcv_mss, unacked. */
+    private static final int TCPI_UNACKED_OFFSET = 24;
+    private static final int TCP_INFO_BYTES = 104;
+    /** {@code SIOCGSKNS}: a descriptor of the network namespace a socket lives in (Linux 4.9). */
+    private static final long SIOCGSKNS = 0x894C;
 
     private Os() {
     }
@@ -114,6 +122,74 @@ public final class Os {
     /** {@code IPV6_V6ONLY} of an AF_INET6 socket. */
     public static boolean v6Only(int socketFd) {
         return intSockopt(socketFd, SOL_IPV6, IPV6_V6ONLY, "read IPV6_V6ONLY") != 0;
+    }
+
+    /** {@code SO_ACCEPTCONN}: whether the socket is listening. */
+    public static boolean acceptsConnections(int socketFd) {
+        return intSockopt(socketFd, SOL_SOCKET, SO_ACCEPTCONN, "read SO_ACCEPTCONN") != 0;
+    }
+
+    /** {@code getsockname}: the address the socket is bound to, or {@code null} if it is not an inet socket. */
+    public static java.net.InetSocketAddress localAddress(int socketFd) {
+        NativeBuffer name = NativeBuffer.allocate(128);
+        NativeBuffer length = NativeBuffer.allocate(4).putInt(0, 128);
+        try {
+            LibC.getsockname(socketFd, name.address(), length.address());
+        } catch (LastErrorException e) {
+            throw new BpfException("getsockname of fd " + socketFd, e.getErrorCode(), null);
+        }
+        return RecvMsg.sockaddr(name, 0, Math.min(128, length.getInt(0)));
+    }
+
+    /**
+     * The length of a listening TCP socket's accept queue: connections whose handshake is done and
+     * that nobody has accepted yet. For a socket in LISTEN, the kernel reports it in
+     * {@code tcp_info.tcpi_unacked} ({@code sk_ack_backlog}, see tcp_get_info in net/ipv4/tcp.c).
+     */
+    public static int acceptQueueLength(int socketFd) {
+        NativeBuffer info = NativeBuffer.allocate(TCP_INFO_BYTES);
+        NativeBuffer length = NativeBuffer.allocate(4).putInt(0, TCP_INFO_BYTES);
+        try {
+            LibC.getsockopt(socketFd, SOL_TCP, TCP_INFO, info.address(), length.address());
+        } catch (LastErrorException e) {
+            throw new BpfException("read TCP_INFO of fd " + socketFd, e.getErrorCode(), null);
+        }
+        return info.getInt(TCPI_UNACKED_OFFSET);
+    }
+
+    /** A descriptor of the network namespace the socket {@code socketFd} belongs to ({@code SIOCGSKNS}). */
+    public static Fd socketNamespace(int socketFd) {
+        try {
+            return Fd.adopt(LibC.ioctl(socketFd, SIOCGSKNS, 0), "network namespace of socket fd " + socketFd);
+        } catch (LastErrorException e) {
+            throw new BpfException("find the network namespace of socket fd " + socketFd + " (SIOCGSKNS)", e.getErrorCode(),
+                    e.getErrorCode() == Errno.EPERM.number() ? "needs CAP_NET_ADMIN in the socket's namespace" : null);
+        }
+    }
+
+    /**
+     * The descriptors of this process that are sockets, read from {@code /proc/self/fd} (the
+     * kernel's list of this process's descriptors; the link of a socket reads {@code socket:[INODE]}).
+     */
+    public static java.util.List<Integer> socketDescriptors() {
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> dir = java.nio.file.Files.newDirectoryStream(
+                java.nio.file.Path.of("/proc/self/fd"))) {
+            for (java.nio.file.Path p : dir) {
+                String target;
+                try {
+                    target = java.nio.file.Files.readSymbolicLink(p).toString();
+                } catch (java.io.IOException e) {
+                    continue; // closed while listing (the directory stream's own descriptor, for one)
+                }
+                if (target.startsWith("socket:[")) {
+                    out.add(Integer.parseInt(p.getFileName().toString()));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new BpfException("list /proc/self/fd", 0, e.getMessage(), e);
+        }
+        return out;
     }
 
     /** Sets an int-valued socket option. */

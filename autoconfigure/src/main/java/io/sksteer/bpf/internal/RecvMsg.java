@@ -132,7 +132,8 @@ public final class RecvMsg {
         return null;
     }
 
-    private static InetSocketAddress sockaddr(NativeBuffer buffer, int offset, int available) {
+    /** A {@code sockaddr_in} or {@code sockaddr_in6} at {@code offset}; {@code null} for another family. */
+    static InetSocketAddress sockaddr(NativeBuffer buffer, int offset, int available) {
         byte[] b = buffer.getBytes(offset, Math.min(available, 28));
         int family = (b[0] & 0xff) | (b[1] & 0xff) << 8;           // sa_family_t, host order
         int port = (b[2] & 0xff) << 8 | (b[3] & 0xff);              // network order

@@ -1,0 +1,44 @@
+package io.sksteer.netty;
+
+import io.netty.channel.Channel;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.sksteer.bpf.SocketFd;
+import java.net.InetSocketAddress;
+
+/** A listener socket sksteer bound itself: a Netty epoll server or datagram channel. */
+final class BoundChannel implements ListenerSocket {
+
+    private final Channel channel;
+    private final SocketFd socket;
+
+    BoundChannel(Channel channel) {
+        this.channel = channel;
+        this.socket = channel instanceof EpollServerSocketChannel s ? new SocketFd(s.fd().intValue())
+                : new SocketFd(((EpollDatagramChannel) channel).fd().intValue());
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public SocketFd socket() {
+        return socket;
+    }
+
+    @Override
+    public InetSocketAddress boundAddress() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    @Override
+    public boolean isOpen() {
+        return channel.isOpen();
+    }
+
+    @Override
+    public void close(long timeoutMillis) {
+        channel.close().awaitUninterruptibly(timeoutMillis);
+    }
+}
