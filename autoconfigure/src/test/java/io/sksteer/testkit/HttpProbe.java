@@ -42,11 +42,21 @@ public final class HttpProbe {
         return get(ns, null, target, path, null);
     }
 
+    /** {@code POST path} of a JSON {@code body} to {@code target} from inside {@code ns}. */
+    public static Answer postJson(TestNetns ns, InetSocketAddress target, String path, String body) {
+        return exchange(ns, null, target, "POST", path, body, null);
+    }
+
     /**
      * {@code GET path} to {@code target} from inside {@code ns}, from {@code source} when given,
      * over TLS when {@code tls} is given.
      */
     public static Answer get(TestNetns ns, InetSocketAddress source, InetSocketAddress target, String path, SSLContext tls) {
+        return exchange(ns, source, target, "GET", path, null, tls);
+    }
+
+    private static Answer exchange(TestNetns ns, InetSocketAddress source, InetSocketAddress target, String method, String path,
+            String jsonBody, SSLContext tls) {
         return ns.call(() -> {
             try (Socket plain = new Socket()) {
                 if (source != null) {
@@ -68,8 +78,11 @@ public final class HttpProbe {
                 String host = target.getAddress().getHostAddress();
                 // Over TLS the Host header names the certificate's host, as SNI does (Jetty checks that they agree).
                 String hostHeader = tls != null ? TLS_HOST : host.contains(":") ? "[" + host + "]" : host;
-                s.getOutputStream().write(("GET " + path + " HTTP/1.0\r\nHost: " + hostHeader
-                        + "\r\nAccept: */*\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                byte[] body = jsonBody == null ? new byte[0] : jsonBody.getBytes(StandardCharsets.UTF_8);
+                String headers = method + " " + path + " HTTP/1.0\r\nHost: " + hostHeader + "\r\nAccept: */*\r\n"
+                        + (jsonBody == null ? "" : "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n") + "\r\n";
+                s.getOutputStream().write(headers.getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().write(body);
                 s.getOutputStream().flush();
                 String whole = readAll(s.getInputStream());
                 int headersEnd = whole.indexOf("\r\n\r\n");

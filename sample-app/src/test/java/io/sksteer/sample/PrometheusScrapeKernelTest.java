@@ -3,16 +3,13 @@ package io.sksteer.sample;
 import static io.sksteer.testkit.TestSockets.addr;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sksteer.testkit.HttpProbe;
 import io.sksteer.testkit.KernelTest;
 import io.sksteer.testkit.LabelledListeners;
 import io.sksteer.testkit.TestNetns;
 import io.sksteer.testkit.TestSockets;
 import java.net.DatagramPacket;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
@@ -25,14 +22,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * With {@code micrometer-registry-prometheus} on the classpath (a test dependency here, as it
  * would be the user's own), the sksteer meters appear on {@code /actuator/prometheus}, scraped
  * over real HTTP, with the kernel's counts after real traffic. The sample steers in a namespace
- * of the test's own; its web server stays on the test JVM's loopback.
+ * of the test's own, where it runs.
  */
 @KernelTest
 class PrometheusScrapeKernelTest {
@@ -42,13 +38,11 @@ class PrometheusScrapeKernelTest {
     @RegisterExtension
     static final TestNetns ns = TestNetns.perClass();
     private static ConfigurableApplicationContext app;
-    private static int port;
 
     @BeforeAll
     static void start() {
-        app = SpringApplication.run(SampleApplication.class, "--sksteer.netns=" + ns.path(), "--server.port=0",
+        app = SampleApp.run(ns, "--sksteer.netns=" + ns.path(), "--server.port=0",
                 "--management.endpoints.web.exposure.include=sksteer,health,metrics,prometheus");
-        port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
     }
 
     @AfterAll
@@ -67,11 +61,8 @@ class PrometheusScrapeKernelTest {
         }
         assertThat(echo(addr("127.77.9.9", 5353), "ping")).isEqualTo("ping");
 
-        HttpResponse<String> r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/prometheus"))
-                        .timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        HttpProbe.Answer r = SampleApp.get(ns, app, "/actuator/prometheus");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
         List<String> lines = r.body().lines().filter(l -> l.contains("sksteer_")).toList();
         // Printed for docs/actuator.md: the sample there is copied from this output.
         lines.forEach(l -> System.out.println("[sksteer] PrometheusScrapeKernelTest: " + l));
@@ -84,10 +75,10 @@ class PrometheusScrapeKernelTest {
         assertThat(value(lines, "sksteer_lookups_total", "listener=web", "outcome=steered", "rule=tcp 127.77.0.0/16 80")).isZero();
         assertThat(value(lines, "sksteer_lookups_total", "listener=echo", "outcome=steered", "rule=udp 127.77.0.0/16 5353"))
                 .isEqualTo(1.0);
-        // Four rules (80, 443, 8000-8999 for web; 5353 for echo), four outcomes each.
-        assertThat(lines.stream().filter(l -> l.startsWith("sksteer_lookups_total{"))).hasSize(16);
-        assertThat(value(lines, "sksteer_rules")).isEqualTo(4.0);
-        assertThat(value(lines, "sksteer_listeners")).isEqualTo(2.0);
+        // Seven rules (80, 443, 8000-8999 for site and for web; 5353 for echo), four outcomes each.
+        assertThat(lines.stream().filter(l -> l.startsWith("sksteer_lookups_total{"))).hasSize(28);
+        assertThat(value(lines, "sksteer_rules")).isEqualTo(7.0);
+        assertThat(value(lines, "sksteer_listeners")).isEqualTo(3.0);
         assertThat(lines).contains("# TYPE sksteer_lookups_total counter", "# TYPE sksteer_rules gauge");
     }
 

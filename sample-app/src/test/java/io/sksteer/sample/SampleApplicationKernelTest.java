@@ -8,15 +8,12 @@ import io.sksteer.bpf.BpfProgram;
 import io.sksteer.bpf.NetnsLink;
 import io.sksteer.bpf.sklookup.SkLookupProgram;
 import io.sksteer.testkit.Awaits;
+import io.sksteer.testkit.HttpProbe;
 import io.sksteer.testkit.KernelTest;
 import io.sksteer.testkit.LabelledListeners;
 import io.sksteer.testkit.TestNetns;
 import io.sksteer.testkit.TestSockets;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
@@ -26,36 +23,49 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The sample application on its default configuration, steering inside a namespace of the test's
- * own, with its actuator over real HTTP (the web server stays on the test JVM's loopback).
+ * The sample application on its default configuration, started and steering inside a namespace of
+ * the test's own, with its actuator over real HTTP on the web server's own address there.
  */
 @KernelTest
 class SampleApplicationKernelTest {
 
     private ConfigurableApplicationContext app;
-    private HttpClient http;
-    private int port;
 
     @RegisterExtension
     static final TestNetns ns = TestNetns.perClass();
 
     @BeforeEach
     void start() {
-        app = SpringApplication.run(SampleApplication.class, "--sksteer.netns=" + ns.path(), "--server.port=0");
-        port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
-        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+        app = SampleApp.run(ns, "--sksteer.netns=" + ns.path(), "--server.port=0");
     }
 
     @AfterEach
     void stop() {
         app.close();
         assertThat(ns.namespace().skLookupProgramIds()).as("nothing attached after the app stopped").isEmpty();
+    }
+
+    @Test
+    void theSamplesOwnWebServerAnswersOnItsSteeredPrefixWithSpringsJson404ForUnknownPaths() {
+        HttpProbe.Answer hello = HttpProbe.get(ns, addr("127.78.1.2", 80), "/hello");
+        assertThat(hello.status()).as(hello.body()).isEqualTo(200);
+        JsonNode body = JsonMapper.builder().build().readTree(hello.body());
+        assertThat(body.get("listener").asText()).isEqualTo("site");
+        assertThat(body.get("local").asText()).isEqualTo("127.78.1.2:80");
+        assertThat(body.get("remote").asText()).isEqualTo(LabelledListeners.text(hello.clientAddress()));
+
+        HttpProbe.Answer missing = HttpProbe.get(ns, addr("127.78.200.9", 8999), "/no-such-page");
+        assertThat(missing.status()).isEqualTo(404);
+        JsonNode error = JsonMapper.builder().build().readTree(missing.body());
+        assertThat(error.get("status").asInt()).isEqualTo(404);
+        assertThat(error.get("path").asText()).isEqualTo("/no-such-page");
+        // Outside the rules: nothing there.
+        assertThat(HttpProbe.get(ns, addr("127.78.1.2", 9000), "/hello").refused()).isTrue();
     }
 
     @Test
@@ -102,10 +112,10 @@ class SampleApplicationKernelTest {
 
     @Test
     void healthTurnsDownWithinASecondOfTheListenerClosingAndNamesIt() throws Exception {
-        assertThat(get("/actuator/health").statusCode()).isEqualTo(200);
+        assertThat(get("/actuator/health").status()).isEqualTo(200);
         app.getBean(SksteerLifecycle.class).engine().listeners().get("web").channel().close().sync();
-        HttpResponse<String> down = Awaits.until(() -> get("/actuator/health"), r -> r.statusCode() == 503, Duration.ofSeconds(1));
-        assertThat(down.statusCode()).isEqualTo(503);
+        HttpProbe.Answer down = Awaits.until(() -> get("/actuator/health"), r -> r.status() == 503, Duration.ofSeconds(1));
+        assertThat(down.status()).isEqualTo(503);
         assertThat(down.body()).contains("listener 'web' is closed");
     }
 
@@ -127,8 +137,8 @@ class SampleApplicationKernelTest {
         assertThat(hit.get("rule").asText()).isEqualTo("tcp 127.77.0.0/16 port 8000-8999 -> web");
         JsonNode miss = json(get("/actuator/sksteer/explain?protocol=udp&address=127.77.1.2&port=5354"));
         assertThat(miss.get("steered").asBoolean()).isFalse();
-        HttpResponse<String> bad = get("/actuator/sksteer/explain?protocol=tcp&address=not-an-ip&port=80");
-        assertThat(bad.statusCode()).isEqualTo(400);
+        HttpProbe.Answer bad = get("/actuator/sksteer/explain?protocol=tcp&address=not-an-ip&port=80");
+        assertThat(bad.status()).isEqualTo(400);
         assertThat(bad.body()).contains("address must be an IPv4 or IPv6 address");
     }
 
@@ -148,17 +158,12 @@ class SampleApplicationKernelTest {
         throw new AssertionError("no tcp rule with ports " + ports + " in " + report);
     }
 
-    private HttpResponse<String> get(String path) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (Exception e) {
-            throw new AssertionError("GET " + path + ": " + e, e);
-        }
+    private HttpProbe.Answer get(String path) {
+        return SampleApp.get(ns, app, path);
     }
 
-    private static JsonNode json(HttpResponse<String> r) {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    private static JsonNode json(HttpProbe.Answer r) {
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
         return JsonMapper.builder().build().readTree(r.body());
     }
 
