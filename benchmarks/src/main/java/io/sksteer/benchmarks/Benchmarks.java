@@ -83,6 +83,7 @@ public final class Benchmarks {
             timed(progress, "dispatch cost", () -> new DispatchBenchmark(plan, mix, listeners, progress).run(report));
         }
         timed(progress, "end to end", () -> new EndToEndBenchmark(plan, progress).run(report));
+        timed(progress, "web server", () -> new WebServerBenchmark(plan, progress).run(report));
 
         List<Integer> hostAfter = hostPrograms();
         if (!hostAfter.equals(hostBefore)) {

@@ -30,7 +30,7 @@ class SmokeKernelTest {
 
         List<String> lines = text.lines().toList();
         for (String title : List.of("### Dispatch baselines", "### Dispatch cost per lookup", "### Startup",
-                "### Live update, Dispatcher.change", "### Live update, Dispatcher.apply", "### End to end", "### Goals")) {
+                "### Live update, Dispatcher.change", "### Live update, Dispatcher.apply", "### End to end", "### Web server", "### Goals")) {
             assertThat(lines).as("a table titled %s", title).anyMatch(l -> l.startsWith(title));
         }
         List<List<String>> rows = lines.stream().filter(l -> l.startsWith("|"))
@@ -39,7 +39,7 @@ class SmokeKernelTest {
                 "floor (SOCKMAP lookup + sk_assign + sk_release)", "start → attached, first in this JVM",
                 "kernel memory of the maps (memlock)", "add 5 rules to 40", "remove 5 rules from 45",
                 "replace 5 of 40 rules", "TCP connections", "UDP request/reply pairs",
-                "diagnostic: UDP, kernel steering only"));
+                "diagnostic: UDP, kernel steering only", "HTTP requests, keep-alive off", "HTTP requests, keep-alive on"));
         for (String first : firstCells) {
             assertThat(rows).as("a row starting with %s", first).anyMatch(r -> r.get(0).startsWith(first));
         }
@@ -57,7 +57,8 @@ class SmokeKernelTest {
         for (String change : List.of("add 5 rules to 40", "remove 5 rules from 45", "replace 5 of 40 rules")) {
             assertThat(rows.stream().filter(r -> r.get(0).equals(change))).as("rows of %s", change).hasSize(2);
         }
-        // Every goal gets a verdict: 5 hits × 3, 6 misses, startup, 3 updates (Dispatcher.change), TCP and UDP.
-        assertThat(report.goals()).hasSize(5 * 3 + 6 + 1 + 3 + 2);
+        // Every goal gets a verdict: 5 hits × 3, 6 misses, startup, 3 updates (Dispatcher.change), TCP and UDP,
+        // HTTP through the web server with keep-alive off and on.
+        assertThat(report.goals()).hasSize(5 * 3 + 6 + 1 + 3 + 2 + 2);
     }
 }
