@@ -174,15 +174,9 @@ final class EndToEndBenchmark {
 
     private static void row(Report report, Report.Table t, String name, List<Double> steered, List<Double> direct,
             boolean goal) {
-        double s = Report.median(steered);
-        double d = Report.median(direct);
-        List<String> perRound = new ArrayList<>();
-        for (int i = 0; i < steered.size(); i++) {
-            perRound.add(Report.fmt2(steered.get(i) / direct.get(i)));
-        }
-        t.row(name, Report.count(Math.round(s)), Report.count(Math.round(d)), Report.fmt2(s / d), String.join(" ", perRound));
+        double ratio = Report.ratioRow(t, name, steered, direct);
         if (goal) {
-            report.atLeast("end to end ≥ 0.95 × direct", name, s / d, 0.95);
+            report.atLeast("end to end ≥ 0.95 × direct", name, ratio, 0.95);
         }
     }
 

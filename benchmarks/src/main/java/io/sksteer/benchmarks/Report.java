@@ -51,6 +51,21 @@ final class Report {
     private final List<Table> tables = new ArrayList<>();
     private final List<Goal> goals = new ArrayList<>();
 
+    /**
+     * Adds a row of two sides measured in the same rounds: the medians, their ratio and each
+     * round's ratio. Returns the ratio of the medians.
+     */
+    static double ratioRow(Table t, String name, List<Double> steered, List<Double> direct) {
+        double s = median(steered);
+        double d = median(direct);
+        List<String> perRound = new ArrayList<>();
+        for (int i = 0; i < steered.size(); i++) {
+            perRound.add(fmt2(steered.get(i) / direct.get(i)));
+        }
+        t.row(name, count(Math.round(s)), count(Math.round(d)), fmt2(s / d), String.join(" ", perRound));
+        return s / d;
+    }
+
     void header(String line) {
         header.add(line);
     }
