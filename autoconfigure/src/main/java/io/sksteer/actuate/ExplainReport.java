@@ -11,7 +11,9 @@ package io.sksteer.actuate;
  * @param listener the listener whose socket was selected, or {@code null} ("not steered")
  * @param rule the rule that matched, or {@code null}
  * @param nsPerRun the kernel's time for the run
+ * @param boundSocket the socket of the namespace that the kernel's normal lookup would give this
+ *     traffic to (any process's), or {@code null}; when {@code steered}, steering takes its traffic
  */
 public record ExplainReport(String protocol, String local, String remote, String verdict, boolean steered, String listener,
-        String rule, int nsPerRun) {
+        String rule, int nsPerRun, String boundSocket) {
 }

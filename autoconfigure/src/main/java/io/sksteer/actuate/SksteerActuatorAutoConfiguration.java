@@ -26,8 +26,27 @@ public final class SksteerActuatorAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnAvailableEndpoint
-    SksteerEndpoint sksteerEndpoint(SteeringInspector inspector, io.sksteer.autoconfigure.SksteerRules rules) {
-        return new SksteerEndpoint(inspector, rules);
+    SksteerEndpoint sksteerEndpoint(SteeringInspector inspector, io.sksteer.autoconfigure.SksteerRules rules,
+            io.sksteer.autoconfigure.SksteerProperties properties) {
+        var live = properties.getLiveChanges();
+        return new SksteerEndpoint(inspector, rules, live.isEnabled(), properties.getMaxRules(), live.getMaxBodySize().toBytes());
+    }
+
+    /** Audit events for rule changes, where the application keeps them (an AuditEventRepository bean). */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.actuate.audit.AuditEventRepository")
+    static class Audit {
+        @Bean
+        org.springframework.beans.factory.SmartInitializingSingleton sksteerAuditEvents(io.sksteer.autoconfigure.SksteerRules rules,
+                org.springframework.beans.factory.ObjectProvider<org.springframework.boot.actuate.audit.AuditEventRepository> repository,
+                org.springframework.context.ApplicationEventPublisher publisher) {
+            return () -> {
+                if (repository.getIfAvailable() != null) {
+                    rules.audit().sendTo(e -> publisher.publishEvent(new org.springframework.boot.actuate.audit.listener.AuditApplicationEvent(
+                            e.origin(), "SKSTEER_RULES_" + e.outcome().toUpperCase(java.util.Locale.ROOT), e.data())));
+                }
+            };
+        }
     }
 
     @Configuration(proxyBeanMethods = false)

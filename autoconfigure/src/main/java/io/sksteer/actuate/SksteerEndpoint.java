@@ -1,8 +1,10 @@
 package io.sksteer.actuate;
 
+import io.sksteer.autoconfigure.RuleChangeAudit;
 import io.sksteer.autoconfigure.SksteerRules;
 import io.sksteer.steering.RuleSet;
 import io.sksteer.steering.SteeringConfig;
+import java.security.Principal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,25 +18,54 @@ import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.lang.Nullable;
 
 /**
- * {@code /actuator/sksteer}: the steering state read back from the kernel;
- * {@code /actuator/sksteer/explain?protocol=tcp&address=127.77.1.2&port=8123}: what the live
- * program decides for one lookup, without sending traffic; {@code POST /actuator/sksteer/rules}:
- * replaces the rules (off unless {@code management.endpoint.sksteer.access=unrestricted}).
+ * {@code /actuator/sksteer}: the steering state read back from the kernel, and the last rule
+ * changes; {@code /actuator/sksteer/explain?protocol=tcp&address=127.77.1.2&port=8123}: what the
+ * live program decides for one lookup, without sending traffic; {@code POST
+ * /actuator/sksteer/rules}, {@code /add}, {@code /remove}: live rule changes, off unless both
+ * {@code sksteer.live-changes.enabled=true} and write access to the endpoint
+ * ({@code management.endpoint.sksteer.access=unrestricted}) are given.
  */
 @Endpoint(id = "sksteer", defaultAccess = Access.READ_ONLY)
 public class SksteerEndpoint {
 
+    /** The explicit form of "no rules at all" for {@code POST /actuator/sksteer/rules}. */
+    static final String NO_RULES = "none";
+
     private final SteeringInspector inspector;
     private final SksteerRules rules;
+    private final boolean liveChanges;
+    private final int maxRules;
+    private final long maxBody;
 
+    /** An endpoint whose write operations are off. */
     public SksteerEndpoint(SteeringInspector inspector, SksteerRules rules) {
+        this(inspector, rules, false, 4096, 256 * 1024);
+    }
+
+    /**
+     * @param liveChanges whether the write operations change rules ({@code sksteer.live-changes.enabled})
+     * @param maxRules the most rules one write may name ({@code sksteer.max-rules})
+     * @param maxBody the longest rules text one write may carry, in characters
+     */
+    public SksteerEndpoint(SteeringInspector inspector, SksteerRules rules, boolean liveChanges, int maxRules, long maxBody) {
         this.inspector = inspector;
         this.rules = rules;
+        this.liveChanges = liveChanges;
+        this.maxRules = maxRules;
+        this.maxBody = maxBody;
     }
 
     @ReadOperation
     public SteeringReport report() {
-        return inspector.report();
+        List<String> ceiling = new ArrayList<>();
+        List<io.sksteer.steering.RuleScope> all = rules.ceiling();
+        for (int i = 0; i < all.size() && i < 20; i++) {
+            ceiling.add(all.get(i).describe());
+        }
+        if (all.size() > 20) {
+            ceiling.add("and " + (all.size() - 20) + " more");
+        }
+        return inspector.report().withLiveChanges(new SteeringReport.LiveChangesReport(liveChanges, ceiling, rules.audit().recent()));
     }
 
     /**
@@ -72,18 +103,27 @@ public class SksteerEndpoint {
      * {@link SksteerRules#remove}); the answer is the number of rules in force after.
      */
     @WriteOperation
-    public WebEndpointResponse<Object> rules(@Selector String operation, @Nullable String rules) {
+    public WebEndpointResponse<Object> rules(@Selector String operation, @Nullable String rules, @Nullable Principal principal) {
+        if (!List.of("rules", "add", "remove").contains(operation)) {
+            return error(WebEndpointResponse.STATUS_NOT_FOUND, "unknown operation '" + operation
+                    + "'; POST /actuator/sksteer/rules, /actuator/sksteer/add or /actuator/sksteer/remove");
+        }
+        if (!liveChanges) {
+            return error(403, "live rule changes are off: set sksteer.live-changes.enabled=true to allow them (see docs/security.md)");
+        }
+        RuleChangeAudit.Origin origin = new RuleChangeAudit.Origin("http", principal == null ? null : principal.getName(),
+                SksteerRequestGuard.currentRemoteAddress());
         try {
-            RuleSet now = switch (operation) {
-                case "rules" -> this.rules.replace(parseRules(rules));
-                case "add" -> this.rules.add(parseRules(rules));
-                case "remove" -> this.rules.remove(parseRules(rules));
-                default -> null;
-            };
-            if (now == null) {
-                return error(WebEndpointResponse.STATUS_NOT_FOUND, "unknown operation '" + operation
-                        + "'; POST /actuator/sksteer/rules, /actuator/sksteer/add or /actuator/sksteer/remove");
+            if (rules != null && rules.length() > maxBody) {
+                return error(413, "rules text of " + rules.length() + " characters is over the limit of " + maxBody
+                        + " (sksteer.live-changes.max-body-size)");
             }
+            Map<String, List<SteeringConfig.RuleText>> parsed = parseRules(rules, maxRules, operation.equals("rules"));
+            RuleSet now = switch (operation) {
+                case "rules" -> this.rules.replace(parsed, origin);
+                case "add" -> this.rules.change(Map.of(), parsed, "add", origin);
+                default -> this.rules.change(parsed, Map.of(), "remove", origin);
+            };
             return new WebEndpointResponse<>(Map.of("rules", now.size()));
         } catch (IllegalArgumentException e) {   // InvalidRuleException among them
             return error(WebEndpointResponse.STATUS_BAD_REQUEST, e.getMessage());
@@ -92,25 +132,57 @@ public class SksteerEndpoint {
         }
     }
 
-    /** {@code LISTENER PREFIX[,PREFIX...] PORTS[,PORTS...]} per rule, rules split by ';' or new lines. */
-    static Map<String, List<SteeringConfig.RuleText>> parseRules(String text) {
+    /**
+     * {@code LISTENER PREFIX[,PREFIX...] PORTS[,PORTS...]} per rule, rules split by ';' or new
+     * lines. Refused: control characters (other than new lines and tabs), more than
+     * {@code maxRules} rules (counted while parsing, prefixes × ports), and no rule at all unless
+     * {@code emptyAllowed} and the text is {@value #NO_RULES}.
+     */
+    static Map<String, List<SteeringConfig.RuleText>> parseRules(String text, int maxRules, boolean emptyAllowed) {
         if (text == null || text.isBlank()) {
             throw new IllegalArgumentException("body must be {\"rules\": \"LISTENER PREFIXES PORTS; ...\"}, e.g. "
                     + "{\"rules\": \"web 127.77.0.0/16 80,443\"}");
         }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || (c >= 0x7f && c <= 0x9f)) {
+                throw new IllegalArgumentException("control character U+" + String.format("%04X", (int) c) + " at offset " + i
+                        + " of the rules text");
+            }
+        }
+        if (text.trim().equals(NO_RULES)) {
+            if (!emptyAllowed) {
+                throw new IllegalArgumentException("'" + NO_RULES + "' only goes with POST /actuator/sksteer/rules");
+            }
+            return Map.of();
+        }
         Map<String, List<SteeringConfig.RuleText>> out = new LinkedHashMap<>();
-        for (String rule : text.split("[;\\n]")) {
+        long count = 0;
+        for (String rule : text.split("[;\n]")) {
             if (rule.isBlank()) {
                 continue;
             }
             String[] words = rule.trim().split("\\s+");
             if (words.length != 3) {
-                throw new IllegalArgumentException("rule '" + rule.trim() + "' must be LISTENER PREFIXES PORTS");
+                throw new IllegalArgumentException("rule '" + abbreviate(rule.trim()) + "' must be LISTENER PREFIXES PORTS");
             }
-            out.computeIfAbsent(words[0], l -> new ArrayList<>())
-                    .add(new SteeringConfig.RuleText(List.of(words[1].split(",")), List.of(words[2].split(","))));
+            List<String> prefixes = List.of(words[1].split(","));
+            List<String> ports = List.of(words[2].split(","));
+            count += (long) prefixes.size() * ports.size();
+            if (count > maxRules) {
+                throw new IllegalArgumentException("more than " + maxRules + " rules (prefixes × ports) in one change (sksteer.max-rules)");
+            }
+            out.computeIfAbsent(words[0], l -> new ArrayList<>()).add(new SteeringConfig.RuleText(prefixes, ports));
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no rule given" + (emptyAllowed ? "; to remove every rule, send {\"rules\": \""
+                    + NO_RULES + "\"}" : ""));
         }
         return out;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 
     private static WebEndpointResponse<Object> error(int status, String message) {

@@ -45,6 +45,8 @@ public class SksteerMetrics implements MeterBinder, SmartLifecycle {
                 .description("Steering rules in force").register(registry);
         Gauge.builder("sksteer.listeners", engine, e -> e.get() == null ? 0 : e.get().listeners().size())
                 .description("Steered listeners").register(registry);
+        FunctionCounter.builder("sksteer.udp.replies.looped", engine, e -> e.get() == null ? 0 : e.get().loopedRepliesRefused())
+                .description("UDP replies not sent because the rules would steer them back to a listener of ours").register(registry);
         registerRules(registry);
     }
 

@@ -11,6 +11,7 @@ import io.sksteer.bpf.sklookup.SkLookupTestRun;
 import io.sksteer.netty.AdoptedSocket;
 import io.sksteer.netty.SteeredListener;
 import io.sksteer.netty.SteeringEngine;
+import io.sksteer.steering.Prefix;
 import io.sksteer.steering.RuleCounters;
 import io.sksteer.steering.SteeringRule;
 import java.net.InetAddress;
@@ -134,9 +135,16 @@ public final class SteeringInspector {
             }
         }
         String rule = e.dispatcher().rules().resolve(proto, local.getAddress(), port).map(SteeringRule::describe).orElse(null);
+        int ipProtocol = proto == Protocol.TCP ? io.sksteer.bpf.Sockets.IPPROTO_TCP : io.sksteer.bpf.Sockets.IPPROTO_UDP;
+        String bound = null;
+        for (io.sksteer.bpf.BoundSocket s : io.sksteer.bpf.Sockets.bound(e.namespace())) {
+            if (s.protocol() == ipProtocol && s.takes(local.getAddress(), port) && (bound == null || !s.wildcard())) {
+                bound = s.describe();   // an exact bind beats a wildcard one, as in the kernel's lookup
+            }
+        }
         return new ExplainReport(proto.name().toLowerCase(Locale.ROOT), text(new InetSocketAddress(local, port)),
                 text(new InetSocketAddress(remote, rport)), run.verdict().name().toLowerCase(Locale.ROOT),
-                run.selected().isPresent(), listener, rule, run.nsPerRun());
+                run.selected().isPresent(), listener, rule, run.nsPerRun(), bound);
     }
 
     /** {@code 127.77.1.2:8123} or {@code [2001:db8::1]:443}. */
@@ -145,18 +153,18 @@ public final class SteeringInspector {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
+    /**
+     * An address written as a literal, parsed as rules are ({@link Prefix#parse}): never a name,
+     * so never a DNS query; {@code 127.1}, {@code 2135752962} and IPv4-mapped forms are refused.
+     */
     private static InetAddress literal(String text, String name) {
-        if (text == null || text.isBlank() || !text.matches("[0-9A-Fa-f:.]+")) {
+        if (text == null || text.isBlank() || text.contains("/") || text.length() > 45) {
             throw new IllegalArgumentException(name + " must be an IPv4 or IPv6 address, not '" + text + "'");
         }
         try {
-            InetAddress a = InetAddress.getByName(text);
-            if (text.contains(":") && a.getAddress().length == 4) {
-                throw new IllegalArgumentException(name + ": IPv4-mapped addresses are not accepted; write " + a.getHostAddress());
-            }
-            return a;
-        } catch (java.net.UnknownHostException ex) {
-            throw new IllegalArgumentException(name + " must be an IPv4 or IPv6 address, not '" + text + "'");
+            return Prefix.parse(text, name).inetAddress();
+        } catch (io.sksteer.steering.InvalidRuleException ex) {
+            throw new IllegalArgumentException(name + " must be an IPv4 or IPv6 address, not '" + text + "': " + ex.problem());
         }
     }
 }

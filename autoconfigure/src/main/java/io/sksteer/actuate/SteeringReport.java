@@ -12,9 +12,28 @@ import java.util.List;
  * @param rules the rules in precedence order, with their counters
  * @param features what the kernel offers
  * @param capabilities what the process holds and what steering needs
+ * @param liveChanges whether live changes are on, their ceiling and the last changes ({@code null} where not known)
  */
 public record SteeringReport(boolean running, ProgramReport program, LinkReport link, List<ListenerReport> listeners,
-        List<RuleReport> rules, List<FeatureReport> features, CapabilityReport capabilities) {
+        List<RuleReport> rules, List<FeatureReport> features, CapabilityReport capabilities, LiveChangesReport liveChanges) {
+
+    public SteeringReport(boolean running, ProgramReport program, LinkReport link, List<ListenerReport> listeners,
+            List<RuleReport> rules, List<FeatureReport> features, CapabilityReport capabilities) {
+        this(running, program, link, listeners, rules, features, capabilities, null);
+    }
+
+    /** This report with {@code liveChanges}. */
+    public SteeringReport withLiveChanges(LiveChangesReport liveChanges) {
+        return new SteeringReport(running, program, link, listeners, rules, features, capabilities, liveChanges);
+    }
+
+    /**
+     * @param enabled whether the write operations change rules ({@code sksteer.live-changes.enabled})
+     * @param ceiling where live changes may steer
+     * @param recent the last changes, applied or refused, newest first
+     */
+    public record LiveChangesReport(boolean enabled, List<String> ceiling, List<io.sksteer.autoconfigure.RuleChangeAudit.Entry> recent) {
+    }
 
     /**
      * @param id program id ({@code bpftool prog show id N})

@@ -46,7 +46,7 @@ public final class SksteerAutoConfiguration {
             String path = "sksteer.listeners." + name;
             List<SteeringConfig.RuleText> rules = new ArrayList<>();
             for (SksteerProperties.Rule r : l.getRules()) {
-                rules.add(new SteeringConfig.RuleText(r.getPrefixes(), r.getPorts()));
+                rules.add(new SteeringConfig.RuleText(r.getPrefixes(), r.getPorts(), r.isAllowShadowing()));
             }
             ListenerSocketKind kind = ListenerSocketKind.parse(l.getSocket(), path + ".socket");
             int backlog = l.getBacklog() == null ? 1024 : l.getBacklog();
@@ -129,8 +129,38 @@ public final class SksteerAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    SksteerRules sksteerRules(SksteerLifecycle lifecycle) {
-        return new SksteerRules(lifecycle);
+    SksteerRules sksteerRules(SksteerLifecycle lifecycle, SksteerProperties properties) {
+        return new SksteerRules(lifecycle, ceiling(lifecycle.config(), properties.getLiveChanges().getAllowed()));
+    }
+
+    /** {@code sksteer.live-changes.allowed}, parsed: every prefix with every port spec of each entry. */
+    static List<io.sksteer.steering.RuleScope> ceiling(SteeringConfig config, List<SksteerProperties.Allowed> allowed) {
+        List<io.sksteer.steering.RuleScope> out = new ArrayList<>();
+        for (int i = 0; i < allowed.size(); i++) {
+            SksteerProperties.Allowed a = allowed.get(i);
+            String path = "sksteer.live-changes.allowed[" + i + "]";
+            if (a.getListener() != null && !config.listeners().containsKey(a.getListener())) {
+                throw new InvalidRuleException(path + ".listener", a.getListener(), "no listener named '" + a.getListener()
+                        + "' (listeners: " + config.listeners().keySet() + ")");
+            }
+            io.sksteer.bpf.sklookup.Protocol protocol = a.getProtocol() == null ? null
+                    : switch (a.getProtocol().trim().toLowerCase(java.util.Locale.ROOT)) {
+                        case "tcp" -> io.sksteer.bpf.sklookup.Protocol.TCP;
+                        case "udp" -> io.sksteer.bpf.sklookup.Protocol.UDP;
+                        default -> throw new InvalidRuleException(path + ".protocol", a.getProtocol(), "must be 'tcp' or 'udp'");
+                    };
+            if (a.getPrefixes().isEmpty() || a.getPorts().isEmpty()) {
+                throw new InvalidRuleException(path, null, "needs at least one prefix and one port spec");
+            }
+            for (int p = 0; p < a.getPrefixes().size(); p++) {
+                io.sksteer.steering.Prefix prefix = io.sksteer.steering.Prefix.parse(a.getPrefixes().get(p), path + ".prefixes[" + p + "]");
+                for (int q = 0; q < a.getPorts().size(); q++) {
+                    io.sksteer.steering.PortSpec ports = io.sksteer.steering.PortSpec.parse(a.getPorts().get(q), path + ".ports[" + q + "]");
+                    out.add(new io.sksteer.steering.RuleScope(protocol, prefix, ports, a.getListener(), path));
+                }
+            }
+        }
+        return out;
     }
 
     /** Where the application has an embedded web server: its sockets, found once it is bound. */

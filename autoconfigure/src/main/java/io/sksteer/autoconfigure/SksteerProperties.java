@@ -1,6 +1,7 @@
 package io.sksteer.autoconfigure;
 
 import java.time.Duration;
+import org.springframework.util.unit.DataSize;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,6 +48,13 @@ public class SksteerProperties {
 
     /** How a stop waits for connections steered just before the detach. */
     private final Drain drain = new Drain();
+
+    /** Rule changes while the application runs: over HTTP (the actuator) and through SksteerRules. */
+    private final LiveChanges liveChanges = new LiveChanges();
+
+    public LiveChanges getLiveChanges() {
+        return liveChanges;
+    }
 
     public Drain getDrain() {
         return drain;
@@ -171,6 +179,103 @@ public class SksteerProperties {
         }
     }
 
+    /** Rule changes while the application runs. */
+    public static class LiveChanges {
+
+        /**
+         * Whether the actuator's write operations (POST /actuator/sksteer/rules, /add, /remove)
+         * change rules. Off unless set here, whatever management.endpoints.access.default says.
+         * Default: false.
+         */
+        private boolean enabled;
+
+        /**
+         * The largest body a write operation takes; a larger one is refused (413) before it is
+         * parsed. Default: 256KB.
+         */
+        private DataSize maxBodySize = DataSize.ofKilobytes(256);
+
+        /**
+         * The ceiling of live changes: every rule a change puts in force must lie inside one of
+         * these (protocol × prefixes × ports, for one listener or all). Empty (the default): the
+         * configured rules themselves, each for its own listener, so a live change can narrow,
+         * move and restore configured traffic but never reach beyond it.
+         */
+        private List<Allowed> allowed = new ArrayList<>();
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public DataSize getMaxBodySize() {
+            return maxBodySize;
+        }
+
+        public void setMaxBodySize(DataSize maxBodySize) {
+            this.maxBodySize = maxBodySize;
+        }
+
+        public List<Allowed> getAllowed() {
+            return allowed;
+        }
+
+        public void setAllowed(List<Allowed> allowed) {
+            this.allowed = allowed;
+        }
+    }
+
+    /** Part of the ceiling of live changes: every prefix with every port spec. */
+    public static class Allowed {
+
+        /** The listener this part is for; unset: every listener. No default. */
+        private String listener;
+
+        /** 'tcp' or 'udp'; unset: both. No default. */
+        private String protocol;
+
+        /** IPv4 or IPv6 networks in CIDR form. No default; at least one. */
+        private List<String> prefixes = new ArrayList<>();
+
+        /** Ports: a single port, a range or 'all'. No default; at least one. */
+        private List<String> ports = new ArrayList<>();
+
+        public String getListener() {
+            return listener;
+        }
+
+        public void setListener(String listener) {
+            this.listener = listener;
+        }
+
+        public String getProtocol() {
+            return protocol;
+        }
+
+        public void setProtocol(String protocol) {
+            this.protocol = protocol;
+        }
+
+        public List<String> getPrefixes() {
+            return prefixes;
+        }
+
+        public void setPrefixes(List<String> prefixes) {
+            this.prefixes = prefixes;
+        }
+
+        public List<String> getPorts() {
+            return ports;
+        }
+
+        public void setPorts(List<String> ports) {
+            this.ports = ports;
+        }
+    }
+
     /** How a stop waits for connections steered just before the program was detached. */
     public static class Drain {
 
@@ -209,6 +314,21 @@ public class SksteerProperties {
 
         /** Ports: a single port (443), a range (8000-8999) or 'all'. No default. */
         private List<String> ports = new ArrayList<>();
+
+        /**
+         * Whether this rule may take traffic that another socket in the namespace is bound to
+         * (a listening TCP or unconnected UDP socket not of this listener). Without it such a rule
+         * is refused, at startup and in live changes. Default: false.
+         */
+        private boolean allowShadowing;
+
+        public boolean isAllowShadowing() {
+            return allowShadowing;
+        }
+
+        public void setAllowShadowing(boolean allowShadowing) {
+            this.allowShadowing = allowShadowing;
+        }
 
         public List<String> getPrefixes() {
             return prefixes;

@@ -1,6 +1,8 @@
 package io.sksteer.autoconfigure;
 
 import io.sksteer.netty.SteeringEngine;
+import io.sksteer.steering.Dispatcher;
+import io.sksteer.steering.RuleScope;
 import io.sksteer.steering.RuleSet;
 import io.sksteer.steering.SteeringConfig;
 import io.sksteer.steering.SteeringRule;
@@ -21,9 +23,57 @@ import java.util.Map;
 public class SksteerRules {
 
     private final SksteerLifecycle lifecycle;
+    private final List<RuleScope> ceiling;
+    private final String ceilingSource;
+    private final RuleChangeAudit audit = new RuleChangeAudit();
 
+    /** Live changes bounded by the configured rules: none may reach beyond them. */
     public SksteerRules(SksteerLifecycle lifecycle) {
+        this(lifecycle, List.of());
+    }
+
+    /**
+     * @param ceiling where live changes may steer; empty: within the configured rules, each for
+     *     its own listener
+     */
+    public SksteerRules(SksteerLifecycle lifecycle, List<RuleScope> ceiling) {
         this.lifecycle = lifecycle;
+        if (ceiling.isEmpty()) {
+            this.ceiling = lifecycle.config().rules().rules().stream().map(RuleScope::of).toList();
+            this.ceilingSource = "the configured rules (sksteer.listeners.*.rules; widen it with sksteer.live-changes.allowed)";
+        } else {
+            this.ceiling = List.copyOf(ceiling);
+            this.ceilingSource = "sksteer.live-changes.allowed";
+        }
+    }
+
+    /** Where live changes may steer: every rule they put in force lies in one of these. */
+    public List<RuleScope> ceiling() {
+        return ceiling;
+    }
+
+    private void checkCeiling(java.util.Collection<SteeringRule> rules) {
+        for (SteeringRule r : rules) {
+            boolean inside = false;
+            for (RuleScope c : ceiling) {
+                if (c.covers(r)) {
+                    inside = true;
+                    break;
+                }
+            }
+            if (!inside) {
+                throw new io.sksteer.steering.InvalidRuleException(r.origin(), r.describe(),
+                        "outside the ceiling of live changes, " + ceilingSource + ": " + describe(ceiling));
+            }
+        }
+    }
+
+    private static String describe(List<RuleScope> scopes) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < scopes.size() && i < 8; i++) {
+            b.append(i == 0 ? "" : ", ").append(scopes.get(i).describe());
+        }
+        return b.append(scopes.size() > 8 ? ", and " + (scopes.size() - 8) + " more" : "").toString();
     }
 
     /** The rules in force, most specific first. */
@@ -31,21 +81,39 @@ public class SksteerRules {
         return engine().rules().rules();
     }
 
+    /** The record of changes made through this bean. */
+    public RuleChangeAudit audit() {
+        return audit;
+    }
+
     /**
      * Validates {@code rulesByListener} whole, then puts it in force. A listener left out loses
      * all its rules. Messages name the offending value as {@code rules.LISTENER[i].prefixes[j]}.
      *
      * @return the rules now in force
-     * @throws io.sksteer.steering.InvalidRuleException if anything is wrong; the old rules stay
+     * @throws io.sksteer.steering.InvalidRuleException if anything is wrong (also a rule outside
+     *     the {@link #ceiling()}, or one over another socket); the old rules stay
      * @throws IllegalStateException when steering is not running
      */
-    public synchronized RuleSet replace(Map<String, List<SteeringConfig.RuleText>> rulesByListener) {
+    public RuleSet replace(Map<String, List<SteeringConfig.RuleText>> rulesByListener) {
+        return replace(rulesByListener, RuleChangeAudit.Origin.API);
+    }
+
+    /** {@link #replace(Map)} on behalf of {@code origin}, as the audit records it. */
+    public synchronized RuleSet replace(Map<String, List<SteeringConfig.RuleText>> rulesByListener, RuleChangeAudit.Origin origin) {
         SteeringEngine engine = engine();
-        SteeringConfig config = lifecycle.config();
-        RuleSet rules = SteeringConfig.Builder.rules(config.listeners(), rulesByListener, config.maxRules(),
-                (listener, i) -> "rules." + listener + "[" + i + "]", "sksteer.max-rules");
-        engine.replaceRules(rules);
-        return rules;
+        try {
+            SteeringConfig config = lifecycle.config();
+            RuleSet rules = SteeringConfig.Builder.rules(config.listeners(), rulesByListener, config.maxRules(),
+                    (listener, i) -> "rules." + listener + "[" + i + "]", "sksteer.max-rules");
+            checkCeiling(rules.rules());
+            Dispatcher.RuleChange change = engine.replaceRules(rules);
+            audit.applied("replace", origin, change, rules.size());
+            return rules;
+        } catch (RuntimeException e) {
+            audit.refused("replace", origin, e, engine.rules().size());
+            throw e;
+        }
     }
 
     /**
@@ -55,11 +123,12 @@ public class SksteerRules {
      *
      * @return the rules now in force
      * @throws io.sksteer.steering.InvalidRuleException if anything is wrong (a syntax error, an
-     *     unknown listener, a conflict with a rule in force, a limit); nothing changes then
+     *     unknown listener, a conflict with a rule in force, a limit, the ceiling, a shadowed
+     *     socket); nothing changes then
      * @throws IllegalStateException when steering is not running
      */
     public RuleSet add(Map<String, List<SteeringConfig.RuleText>> rulesByListener) {
-        return change(Map.of(), rulesByListener);
+        return change(Map.of(), rulesByListener, "add", RuleChangeAudit.Origin.API);
     }
 
     /**
@@ -72,7 +141,7 @@ public class SksteerRules {
      * @throws IllegalStateException when steering is not running
      */
     public RuleSet remove(Map<String, List<SteeringConfig.RuleText>> rulesByListener) {
-        return change(rulesByListener, Map.of());
+        return change(rulesByListener, Map.of(), "remove", RuleChangeAudit.Origin.API);
     }
 
     /**
@@ -82,16 +151,28 @@ public class SksteerRules {
      *
      * @return the rules now in force
      */
+    public RuleSet change(Map<String, List<SteeringConfig.RuleText>> remove, Map<String, List<SteeringConfig.RuleText>> add) {
+        return change(remove, add, "change", RuleChangeAudit.Origin.API);
+    }
+
+    /** {@link #change(Map, Map)} on behalf of {@code origin}; {@code operation} names it in the audit. */
     public synchronized RuleSet change(Map<String, List<SteeringConfig.RuleText>> remove,
-            Map<String, List<SteeringConfig.RuleText>> add) {
+            Map<String, List<SteeringConfig.RuleText>> add, String operation, RuleChangeAudit.Origin origin) {
         SteeringEngine engine = engine();
-        SteeringConfig config = lifecycle.config();
-        RuleSet gone = SteeringConfig.Builder.rules(config.listeners(), remove, config.maxRules(),
-                (listener, i) -> "remove." + listener + "[" + i + "]", "sksteer.max-rules");
-        RuleSet fresh = SteeringConfig.Builder.rules(config.listeners(), add, config.maxRules(),
-                (listener, i) -> "add." + listener + "[" + i + "]", "sksteer.max-rules");
-        engine.changeRules(gone.rules(), fresh.rules());
-        return engine.rules();
+        try {
+            SteeringConfig config = lifecycle.config();
+            RuleSet gone = SteeringConfig.Builder.rules(config.listeners(), remove, config.maxRules(),
+                    (listener, i) -> "remove." + listener + "[" + i + "]", "sksteer.max-rules");
+            RuleSet fresh = SteeringConfig.Builder.rules(config.listeners(), add, config.maxRules(),
+                    (listener, i) -> "add." + listener + "[" + i + "]", "sksteer.max-rules");
+            checkCeiling(fresh.rules());
+            Dispatcher.RuleChange change = engine.changeRules(gone.rules(), fresh.rules());
+            audit.applied(operation, origin, change, engine.rules().size());
+            return engine.rules();
+        } catch (RuntimeException e) {
+            audit.refused(operation, origin, e, engine.rules().size());
+            throw e;
+        }
     }
 
     private SteeringEngine engine() {

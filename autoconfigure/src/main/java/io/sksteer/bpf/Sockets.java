@@ -1,6 +1,7 @@
 package io.sksteer.bpf;
 
 import io.sksteer.bpf.internal.Os;
+import io.sksteer.bpf.internal.SockDiag;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,6 +57,32 @@ public final class Sockets {
      */
     public static int acceptQueueLength(SocketFd socket) {
         return Os.acceptQueueLength(socket.value());
+    }
+
+    /**
+     * The sockets of {@code namespace} that the kernel's normal lookup gives traffic to: listening
+     * TCP sockets and unconnected UDP sockets, of every process, IPv4 and IPv6, from the kernel's
+     * own inventory (sock_diag) rather than from /proc text.
+     */
+    public static List<BoundSocket> bound(NetworkNamespace namespace) {
+        return namespace.call(() -> {
+            List<BoundSocket> out = new ArrayList<>();
+            for (int family : new int[] {AF_INET, AF_INET6}) {
+                for (SockDiag.Entry e : SockDiag.dump(family, IPPROTO_TCP, 1 << 10 /* TCP_LISTEN */)) {
+                    out.add(socket(e));
+                }
+                for (SockDiag.Entry e : SockDiag.dump(family, IPPROTO_UDP, -1)) {
+                    if (e.remote().getPort() == 0) {   // connected UDP sockets take only their peer's datagrams
+                        out.add(socket(e));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    private static BoundSocket socket(SockDiag.Entry e) {
+        return new BoundSocket(e.protocol(), e.family(), e.local(), Boolean.TRUE.equals(e.v6Only()), e.uid(), e.inode(), e.cookie());
     }
 
     /**

@@ -38,14 +38,16 @@ public final class SteeredDatagramHandler extends ChannelDuplexHandler {
 
     private final NetworkNamespace namespace;
     private final ReplySocketOptions options;
+    private final UdpLoopGuard loopGuard;       // null: no rules to loop through
 
     private volatile ReplyChannels replies;       // volatile for stats() only
     private OriginalDestinationReader reader;     // AF_INET6 listeners only
     private InetSocketAddress localAddress;       // normalised, once bound
 
-    SteeredDatagramHandler(NetworkNamespace namespace, ReplySocketOptions options) {
+    SteeredDatagramHandler(NetworkNamespace namespace, ReplySocketOptions options, UdpLoopGuard loopGuard) {
         this.namespace = Objects.requireNonNull(namespace, "namespace");
         this.options = Objects.requireNonNull(options, "options");
+        this.loopGuard = loopGuard;
     }
 
     /** Counts of replies and reply sockets; may be called from any thread. */
@@ -105,6 +107,12 @@ public final class SteeredDatagramHandler extends ChannelDuplexHandler {
                 && envelope.content() instanceof ByteBuf content
                 && envelope.sender() instanceof InetSocketAddress sender
                 && envelope.recipient() instanceof InetSocketAddress recipient) {
+            if (loopGuard != null && loopGuard.refuses(recipient)) {
+                // Steered back to us, it would be answered again, without end: not sent.
+                io.netty.util.ReferenceCountUtil.release(msg);
+                promise.trySuccess();
+                return;
+            }
             InetSocketAddress source = UdpSteering.normalise(sender);
             if (isReplySource(ctx.channel(), source)) {
                 if (replies.write(source, content, recipient, promise)) {

@@ -69,8 +69,11 @@ public final class SteeringEngine implements AutoCloseable {
     private boolean closed;
     private final List<Consumer<Dispatcher.RuleChange>> ruleListeners = new CopyOnWriteArrayList<>();
 
+    private final UdpLoopGuard loopGuard;
+
     private SteeringEngine(SteeringConfig config, NetworkNamespace namespace, EventLoopGroup group,
-            Map<String, SteeredListener> listeners, Dispatcher dispatcher, NetnsLink link) {
+            Map<String, SteeredListener> listeners, Dispatcher dispatcher, NetnsLink link, UdpLoopGuard loopGuard) {
+        this.loopGuard = loopGuard;
         this.config = config;
         this.namespace = namespace;
         this.group = group;
@@ -124,6 +127,7 @@ public final class SteeringEngine implements AutoCloseable {
             made.add(() -> g.shutdownGracefully(0, CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                     .awaitUninterruptibly(CLOSE_TIMEOUT.toMillis() * 2));
 
+            UdpLoopGuard loopGuard = new UdpLoopGuard();
             // 1. Listeners: bound here, or given by the application.
             Map<String, Integer> slots = new LinkedHashMap<>();
             Map<String, SteeredListener> bound = new LinkedHashMap<>();
@@ -137,7 +141,7 @@ public final class SteeringEngine implements AutoCloseable {
                     checkAdopted(spec, a, config, ns);
                     source = a;
                 } else {
-                    Channel channel = bind(spec, handlers.get(spec.name()), ns, group, ipv6);
+                    Channel channel = bind(spec, handlers.get(spec.name()), ns, group, ipv6, loopGuard);
                     made.add(() -> channel.close().awaitUninterruptibly(CLOSE_TIMEOUT.toMillis()));
                     source = new BoundChannel(channel);
                 }
@@ -145,22 +149,31 @@ public final class SteeringEngine implements AutoCloseable {
                 bound.put(spec.name(), new SteeredListener(spec.name(), spec.protocol(), source, fd, Sockets.cookie(fd), slot));
                 slot++;
             }
-            // 2. Maps and program.
+            // 2. No rule may take the traffic of a socket bound in the namespace that is not its listener's.
+            ShadowCheck.check(config.rules().rules(), Sockets.bound(ns), cookies(bound), config.shadowingAllowed());
+            // 3. Maps and program.
             Dispatcher dispatcher = Dispatcher.create(config.rules(), config.maxRules(), slots, config.dropOnMissingSocket());
             made.add(dispatcher);
             for (SteeredListener l : bound.values()) {
                 dispatcher.sockets().put(l.slot(), l.socket());
             }
-            // 3. Attach, last.
+            loopGuard.watch(dispatcher::rules);
+            // 4. Attach, last.
             NetnsLink link = NetnsLink.attach(dispatcher.program(), ns);
             LOG.log(System.Logger.Level.INFO, "sksteer: program " + dispatcher.program().id() + " attached to "
                     + config.netns() + " (link " + link.id() + "), " + config.rules().size() + " rules over "
                     + bound.size() + " listeners" + adoptedSummary(bound));
-            return new SteeringEngine(config, ns, group, bound, dispatcher, link);
+            return new SteeringEngine(config, ns, group, bound, dispatcher, link, loopGuard);
         } catch (RuntimeException | Error e) {
             closeAll(made, e);
             throw e;
         }
+    }
+
+    private static Map<Long, String> cookies(Map<String, SteeredListener> listeners) {
+        Map<Long, String> out = new java.util.HashMap<>();
+        listeners.values().forEach(l -> out.put(l.cookie(), l.name()));
+        return out;
     }
 
     private static String adoptedSummary(Map<String, SteeredListener> listeners) {
@@ -200,7 +213,7 @@ public final class SteeringEngine implements AutoCloseable {
     }
 
     private static Channel bind(ListenerSpec spec, ListenerHandler handler, NetworkNamespace ns, EventLoopGroup group,
-            boolean ipv6) {
+            boolean ipv6, UdpLoopGuard loopGuard) {
         InetSocketAddress address = spec.bind() != null ? spec.bind()
                 : new InetSocketAddress(LOOPBACK, 0);
         // The default socket is AF_INET6 bound to ::ffff:127.0.0.1 with IPV6_V6ONLY off: it takes
@@ -228,7 +241,7 @@ public final class SteeringEngine implements AutoCloseable {
                         @Override
                         protected void initChannel(Channel ch) throws Exception {
                             // First: original destinations in, replies out from them (see UdpSteering).
-                            ch.pipeline().addLast(UdpSteering.handler(ns));
+                            ch.pipeline().addLast(UdpSteering.handler(ns, ReplySocketOptions.DEFAULTS, loopGuard));
                             handler.initChannel(ch);
                         }
                     });
@@ -267,15 +280,17 @@ public final class SteeringEngine implements AutoCloseable {
      * @throws io.sksteer.steering.InvalidRuleException if the rules do not fit; the old ones stay
      * @throws IllegalStateException after {@link #close()}
      */
-    public void replaceRules(RuleSet rules) {
+    public Dispatcher.RuleChange replaceRules(RuleSet rules) {
         Dispatcher.RuleChange change;
         synchronized (this) {
             if (closed) {
                 throw new IllegalStateException("steering is stopped");
             }
+            ShadowCheck.check(rules.rules(), Sockets.bound(namespace), cookies(listeners), config.shadowingAllowed());
             change = dispatcher.apply(rules);
         }
         ruleListeners.forEach(l -> l.accept(change));
+        return change;
     }
 
     /**
@@ -287,15 +302,17 @@ public final class SteeringEngine implements AutoCloseable {
      *     result is invalid; the rules in force stay
      * @throws IllegalStateException after {@link #close()}
      */
-    public void changeRules(Collection<SteeringRule> remove, Collection<SteeringRule> add) {
+    public Dispatcher.RuleChange changeRules(Collection<SteeringRule> remove, Collection<SteeringRule> add) {
         Dispatcher.RuleChange change;
         synchronized (this) {
             if (closed) {
                 throw new IllegalStateException("steering is stopped");
             }
+            ShadowCheck.check(add, Sockets.bound(namespace), cookies(listeners), config.shadowingAllowed());
             change = dispatcher.change(remove, add);
         }
         ruleListeners.forEach(l -> l.accept(change));
+        return change;
     }
 
     /**
@@ -308,6 +325,11 @@ public final class SteeringEngine implements AutoCloseable {
 
     public NetnsLink link() {
         return link;
+    }
+
+    /** UDP replies not sent because the rules would have steered them back to our listeners (a loop). */
+    public long loopedRepliesRefused() {
+        return loopGuard.refusedReplies();
     }
 
     public NetworkNamespace namespace() {

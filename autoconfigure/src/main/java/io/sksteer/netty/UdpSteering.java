@@ -60,12 +60,20 @@ public final class UdpSteering {
      *     are created; the caller keeps it open while the listener lives
      */
     public static SteeredDatagramHandler handler(NetworkNamespace namespace) {
-        return new SteeredDatagramHandler(namespace, ReplySocketOptions.DEFAULTS);
+        return new SteeredDatagramHandler(namespace, ReplySocketOptions.DEFAULTS, null);
     }
 
     /** A new handler for one steered listener channel, keeping reply sockets as {@code options} say. */
     public static SteeredDatagramHandler handler(NetworkNamespace namespace, ReplySocketOptions options) {
-        return new SteeredDatagramHandler(namespace, options);
+        return new SteeredDatagramHandler(namespace, options, null);
+    }
+
+    /**
+     * A new handler that also drops replies {@code loopGuard} says would be steered back to one
+     * of our listeners (the engine's listeners have one).
+     */
+    public static SteeredDatagramHandler handler(NetworkNamespace namespace, ReplySocketOptions options, UdpLoopGuard loopGuard) {
+        return new SteeredDatagramHandler(namespace, options, loopGuard);
     }
 
     /**

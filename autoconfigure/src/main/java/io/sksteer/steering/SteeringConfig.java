@@ -21,16 +21,34 @@ import java.util.Map;
  * @param maxRules capacity of the rule tables
  * @param listeners listeners by name, in definition order
  * @param rules the rules
+ * @param shadowingAllowed where rules may capture traffic of sockets that are not the listener's
+ *     own (rules written with {@code allow-shadowing}); elsewhere such a rule is refused
  */
 public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRules, Map<String, ListenerSpec> listeners,
-        RuleSet rules) {
+        RuleSet rules, List<RuleScope> shadowingAllowed) {
 
     public SteeringConfig {
         listeners = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(listeners));
+        shadowingAllowed = List.copyOf(shadowingAllowed);
     }
 
-    /** The rules of one listener, as written. */
-    public record RuleText(List<String> prefixes, List<String> ports) {
+    /** A configuration whose rules may not shadow any other socket. */
+    public SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRules, Map<String, ListenerSpec> listeners,
+            RuleSet rules) {
+        this(netns, dropOnMissingSocket, maxRules, listeners, rules, List.of());
+    }
+
+    /**
+     * The rules of one listener, as written.
+     *
+     * @param allowShadowing whether these rules may capture traffic that a socket other than the
+     *     listener's own is bound to (configuration only; live changes cannot grant it)
+     */
+    public record RuleText(List<String> prefixes, List<String> ports, boolean allowShadowing) {
+
+        public RuleText(List<String> prefixes, List<String> ports) {
+            this(prefixes, ports, false);
+        }
     }
 
     /**
@@ -122,7 +140,22 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
             }
             RuleSet set = rules(specs, ruleTexts, maxRules, (listener, i) -> prefix + ".listeners." + listener + ".rules[" + i + "]",
                     prefix + ".max-rules");
-            return new SteeringConfig(Path.of(netns), drop, maxRules, specs, set);
+            // Entries written with allow-shadowing, by the path their rules carry as origin.
+            java.util.Set<String> allowing = new java.util.HashSet<>();
+            ruleTexts.forEach((listener, texts) -> {
+                for (int i = 0; i < texts.size(); i++) {
+                    if (texts.get(i) != null && texts.get(i).allowShadowing()) {
+                        allowing.add(prefix + ".listeners." + listener + ".rules[" + i + "]");
+                    }
+                }
+            });
+            List<RuleScope> shadowing = new ArrayList<>();
+            for (SteeringRule r : set.rules()) {
+                if (allowing.contains(r.origin())) {
+                    shadowing.add(RuleScope.of(r));
+                }
+            }
+            return new SteeringConfig(Path.of(netns), drop, maxRules, specs, set, shadowing);
         }
 
         /**

@@ -39,6 +39,8 @@ class LiveRulesKernelTest {
                 .withConfiguration(AutoConfigurations.of(SksteerAutoConfiguration.class))
                 .withPropertyValues(
                         "sksteer.netns=" + ns.path(),
+                        // Live changes here move rules anywhere on loopback: a ceiling that says so.
+                        "sksteer.live-changes.allowed[0].prefixes=127.0.0.0/8", "sksteer.live-changes.allowed[0].ports=all",
                         "sksteer.listeners.a.rules[0].prefixes=127.77.1.0/24,127.77.2.0/24",
                         "sksteer.listeners.a.rules[0].ports=80",
                         "sksteer.listeners.b.protocol=tcp",

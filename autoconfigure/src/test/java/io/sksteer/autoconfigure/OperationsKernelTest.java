@@ -60,6 +60,8 @@ class OperationsKernelTest {
         return new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(SksteerAutoConfiguration.class, SksteerActuatorAutoConfiguration.class))
                 .withPropertyValues("sksteer.netns=" + ns.path(),
+                        // Live changes here move rules anywhere on loopback: a ceiling that says so.
+                        "sksteer.live-changes.allowed[0].prefixes=127.0.0.0/8", "sksteer.live-changes.allowed[0].ports=all",
                         "sksteer.listeners.web.rules[0].prefixes=127.77.0.0/16",
                         "sksteer.listeners.web.rules[0].ports=80",
                         "sksteer.listeners.api.rules[0].prefixes=127.77.1.0/24",

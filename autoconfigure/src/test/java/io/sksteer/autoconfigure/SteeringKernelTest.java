@@ -134,9 +134,22 @@ class SteeringKernelTest {
     }
 
     @Test
-    void aClosedListenerSocketIsRefusedUnderDrop() throws Exception {
+    void aRuleOverASocketBoundByAnotherIsRefusedAtStartupNamingThatSocket() throws Exception {
         try (ServerSocketChannel bystander = TestSockets.tcpListener(ns, StandardProtocolFamily.INET, "127.77.5.5", 80)) {
             runner().run(context -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).hasStackTraceContaining("sksteer.listeners.web.rules[0]")
+                        .hasStackTraceContaining("would take traffic from tcp 127.77.5.5:80 (uid 0, inode")
+                        .hasStackTraceContaining("allow-shadowing");
+            });
+            assertThat(ns.namespace().skLookupProgramIds()).as("nothing attached").isEmpty();
+        }
+    }
+
+    @Test
+    void aClosedListenerSocketIsRefusedUnderDrop() throws Exception {
+        try (ServerSocketChannel bystander = TestSockets.tcpListener(ns, StandardProtocolFamily.INET, "127.77.5.5", 80)) {
+            runner().withPropertyValues("sksteer.listeners.web.rules[0].allow-shadowing=true").run(context -> {
                 context.getBean(SksteerLifecycle.class).engine().listeners().get("web").channel().close().sync();
                 assertThat(tcpLine(ns, addr("127.77.5.5", 80))).as("never leaked to the bystander").isEqualTo("refused");
                 assertThat(tcpLabel(ns, addr("127.77.1.2", 80))).as("other listeners still serve").isEqualTo("admin");
@@ -147,7 +160,8 @@ class SteeringKernelTest {
     @Test
     void aClosedListenerSocketFallsToThePlainSocketUnderPass() throws Exception {
         try (ServerSocketChannel bystander = TestSockets.tcpListener(ns, StandardProtocolFamily.INET, "127.77.5.5", 80)) {
-            runner().withPropertyValues("sksteer.on-missing-socket=pass").run(context -> {
+            runner().withPropertyValues("sksteer.on-missing-socket=pass", "sksteer.listeners.web.rules[0].allow-shadowing=true")
+                    .run(context -> {
                 context.getBean(SksteerLifecycle.class).engine().listeners().get("web").channel().close().sync();
                 TestSockets.connectAndAccept(ns, bystander, addr("127.77.5.5", 80));
             });

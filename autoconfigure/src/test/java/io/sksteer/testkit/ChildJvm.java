@@ -94,10 +94,21 @@ public final class ChildJvm {
      * own namespace is that one).
      */
     public static Running start(String caps, Path netns, String mainClass, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("nsenter", "--net=" + netns, "--", "setpriv", "--inh-caps=" + caps,
+        List<String> wrapper = new ArrayList<>(List.of("nsenter", "--net=" + netns, "--", "setpriv", "--inh-caps=" + caps,
                 "--ambient-caps=" + caps, "--bounding-set=" + caps, "--"));
+        return start(wrapper, List.of(), mainClass, args);
+    }
+
+    /**
+     * Starts a main class of the test class path as {@code wrapper} (a command line that ends by
+     * running its arguments, such as {@code nsenter ... --}) runs it, with extra JVM options.
+     */
+    public static Running start(List<String> wrapper, List<String> jvmOptions, String mainClass, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(wrapper);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of("-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), mainClass));
+        cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(List.of(args));
         Path output = Files.createTempFile("sksteer-child", ".out");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();

@@ -31,7 +31,8 @@ class RulesWriteOverHttpKernelTest {
 
     @Test
     void whenAllowedItReplacesTheRulesAndRejectsInvalidOnesWithA400() throws Exception {
-        try (ConfigurableApplicationContext app = start("--management.endpoint.sksteer.access=unrestricted")) {
+        try (ConfigurableApplicationContext app = start("--management.endpoint.sksteer.access=unrestricted", "--sksteer.live-changes.enabled=true",
+                "--sksteer.live-changes.allowed[0].prefixes=127.0.0.0/8", "--sksteer.live-changes.allowed[0].ports=all")) {
             HttpProbe.Answer bad = post(app, NEW_RULES.replace(" 443;", " 99999;"));
             assertThat(bad.status()).isEqualTo(400);
             assertThat(bad.body()).contains("rules.web[0].ports[0]").contains("99999");
@@ -48,7 +49,8 @@ class RulesWriteOverHttpKernelTest {
 
     @Test
     void whenAllowedItAddsAndRemovesRules() throws Exception {
-        try (ConfigurableApplicationContext app = start("--management.endpoint.sksteer.access=unrestricted")) {
+        try (ConfigurableApplicationContext app = start("--management.endpoint.sksteer.access=unrestricted", "--sksteer.live-changes.enabled=true",
+                "--sksteer.live-changes.allowed[0].prefixes=127.0.0.0/8", "--sksteer.live-changes.allowed[0].ports=all")) {
             InetSocketAddress added = new InetSocketAddress("127.88.0.1", 8123);
             assertThat(LabelledListeners.httpGet(ns, added)).isEqualTo("refused");
             HttpProbe.Answer add = post(app, "add", "{\"rules\": \"web 127.88.0.0/24 8123\"}");

@@ -49,6 +49,12 @@ final class LibC {
 
     static native int getsockname(int fd, long address, long length) throws LastErrorException;
 
+    /** {@code ssize_t send(int, const void *, size_t, int)}. */
+    static native long send(int fd, long buffer, long length, int flags) throws LastErrorException;
+
+    /** {@code ssize_t recv(int, void *, size_t, int)}. */
+    static native long recv(int fd, long buffer, long length, int flags) throws LastErrorException;
+
     /** {@code ssize_t recvmsg(int, struct msghdr *, int)}: ssize_t is a long on LP64. */
     static native long recvmsg(int fd, long msghdr, int flags) throws LastErrorException;
 }

@@ -1,0 +1,78 @@
+package io.sksteer.bpf;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A socket that the kernel's normal lookup would give traffic to: a listening TCP socket or an
+ * unconnected UDP socket, as sock_diag reports it ({@link Sockets#bound}). Any process's.
+ *
+ * @param protocol {@link Sockets#IPPROTO_TCP} or {@link Sockets#IPPROTO_UDP}
+ * @param family {@link Sockets#AF_INET} or {@link Sockets#AF_INET6}
+ * @param local the address and port it is bound to (a wildcard address for "every address")
+ * @param v6Only for AF_INET6: whether it refuses IPv4 (a dual-stack wildcard socket also takes IPv4)
+ * @param uid the owner's user id
+ * @param inode the socket's inode, as {@code /proc/PID/fd} links show it ({@code socket:[INODE]})
+ * @param cookie the socket's cookie
+ */
+public record BoundSocket(int protocol, int family, InetSocketAddress local, boolean v6Only, int uid, long inode, long cookie) {
+
+    /** Whether it is bound to the wildcard address of its family. */
+    public boolean wildcard() {
+        return local.getAddress().isAnyLocalAddress();
+    }
+
+    /** Whether traffic to {@code address} ({@code 4} or {@code 16} bytes) and {@code port} would reach it by the normal lookup. */
+    public boolean takes(byte[] address, int port) {
+        if (port != local.getPort()) {
+            return false;
+        }
+        boolean ipv4 = address.length == 4;
+        if (wildcard()) {
+            return ipv4 ? family == Sockets.AF_INET || !v6Only : family == Sockets.AF_INET6;
+        }
+        return java.util.Arrays.equals(local.getAddress().getAddress(), address);
+    }
+
+    /**
+     * {@code tcp 127.0.0.1:9000 (uid 65534, inode 123456, pid 42 python3)}: the owning process is
+     * looked up among {@code /proc/PID/fd} links where visible (at most 100,000 descriptors read).
+     */
+    public String describe() {
+        String host = local.getAddress().getHostAddress();
+        return (protocol == Sockets.IPPROTO_TCP ? "tcp " : "udp ") + (host.contains(":") ? "[" + host + "]" : host) + ":"
+                + local.getPort() + " (uid " + uid + ", inode " + inode + owner() + ")";
+    }
+
+    private String owner() {
+        String link = "socket:[" + inode + "]";
+        int budget = 100_000;
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("[0-9]+"))) {
+            for (Path proc : procs) {
+                try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve("fd"))) {
+                    for (Path fd : fds) {
+                        if (--budget < 0) {
+                            return "";
+                        }
+                        try {
+                            if (Files.readSymbolicLink(fd).toString().equals(link)) {
+                                String comm = Files.readString(proc.resolve("comm")).trim();
+                                return ", pid " + proc.getFileName() + " " + comm;
+                            }
+                        } catch (IOException e) {
+                            // gone meanwhile
+                        }
+                    }
+                } catch (IOException | SecurityException e) {
+                    // not ours to read, or gone
+                }
+            }
+        } catch (IOException e) {
+            return "";
+        }
+        return "";
+    }
+}
