@@ -43,7 +43,7 @@ public final class SksteerActuatorAutoConfiguration {
             return () -> {
                 if (repository.getIfAvailable() != null) {
                     rules.audit().sendTo(e -> publisher.publishEvent(new org.springframework.boot.actuate.audit.listener.AuditApplicationEvent(
-                            e.origin(), "SKSTEER_RULES_" + e.outcome().toUpperCase(java.util.Locale.ROOT), e.data())));
+                            e.principal(), "SKSTEER_RULES_" + e.outcome().toUpperCase(java.util.Locale.ROOT), e.data())));
                 }
             };
         }

@@ -52,13 +52,14 @@ public final class RuleChangeAudit {
      * @param at when
      * @param operation {@code replace}, {@code add}, {@code remove} or {@code change}
      * @param origin who asked ({@link Origin#toString()})
+     * @param principal the authenticated user's name, or the channel ({@code http}, {@code api}) when none
      * @param outcome {@code applied} or {@code refused}
      * @param removed rules removed
      * @param added rules added
      * @param rulesInForce rules in force after
      * @param summary the first rules changed, or the reason for a refusal
      */
-    public record Entry(Instant at, String operation, String origin, String outcome, int removed, int added, int rulesInForce,
+    public record Entry(Instant at, String operation, String origin, String principal, String outcome, int removed, int added, int rulesInForce,
             String summary) {
 
         /** The entry as audit event data. */
@@ -99,7 +100,7 @@ public final class RuleChangeAudit {
         if (named > NAMED) {
             summary.append(", and ").append(named - NAMED).append(" more");
         }
-        Entry e = new Entry(Instant.now(), operation, origin.toString(), "applied", change.removed().size(), change.added().size(),
+        Entry e = new Entry(Instant.now(), operation, origin.toString(), principal(origin), "applied", change.removed().size(), change.added().size(),
                 rulesInForce, summary.length() == 0 ? "no change" : summary.toString());
         LOG.log(System.Logger.Level.INFO, "sksteer audit: applied " + operation + " by " + origin + ": -" + e.removed() + " +"
                 + e.added() + " rules (now " + rulesInForce + "): " + e.summary());
@@ -111,10 +112,14 @@ public final class RuleChangeAudit {
         if (message.length() > 500) {
             message = message.substring(0, 500) + "...";
         }
-        Entry e = new Entry(Instant.now(), operation, origin.toString(), "refused", 0, 0, rulesInForce, message);
+        Entry e = new Entry(Instant.now(), operation, origin.toString(), principal(origin), "refused", 0, 0, rulesInForce, message);
         LOG.log(System.Logger.Level.WARNING, "sksteer audit: refused " + operation + " by " + origin + " (rules in force stay, "
                 + rulesInForce + "): " + message);
         keep(e);
+    }
+
+    private static String principal(Origin origin) {
+        return origin.principal() != null ? origin.principal() : origin.channel();
     }
 
     private void keep(Entry e) {

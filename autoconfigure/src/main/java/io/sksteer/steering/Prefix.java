@@ -44,10 +44,8 @@ public record Prefix(byte[] address, int length) implements Comparable<Prefix> {
         if (!addressText.matches(v6Text ? "[0-9A-Fa-f:.]+" : "[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
             throw new InvalidRuleException(property, text, "not an IPv4 or IPv6 address (names are not resolved)");
         }
-        InetAddress parsed;
-        try {
-            parsed = InetAddress.getByName(addressText); // a literal: never a DNS lookup
-        } catch (UnknownHostException | RuntimeException e) {
+        InetAddress parsed = literal(addressText, v6Text);
+        if (parsed == null) {
             throw new InvalidRuleException(property, text, "not an IP address");
         }
         if (v6Text && parsed instanceof Inet4Address) {
@@ -64,6 +62,31 @@ public record Prefix(byte[] address, int length) implements Comparable<Prefix> {
             throw new InvalidRuleException(property, text, "host bits are set; the network is " + meant);
         }
         return new Prefix(bytes, length);
+    }
+
+    /**
+     * The address of a literal, or {@code null}. Never a name lookup: the JDK resolves anything
+     * that is not a valid literal as a host name (999.1.1.1 would be a DNS query), so IPv4 is
+     * parsed here, and IPv6 is handed over in brackets, which the JDK only ever parses.
+     */
+    private static InetAddress literal(String text, boolean v6) {
+        try {
+            if (v6) {
+                return InetAddress.getByName("[" + text + "]");
+            }
+            String[] octets = text.split("\\.");
+            byte[] b = new byte[4];
+            for (int i = 0; i < 4; i++) {
+                int v = Integer.parseInt(octets[i]);
+                if (v > 255) {
+                    return null;
+                }
+                b[i] = (byte) v;
+            }
+            return InetAddress.getByAddress(b);
+        } catch (UnknownHostException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static int parseLength(String t, int slash, int max, String property, String text) {

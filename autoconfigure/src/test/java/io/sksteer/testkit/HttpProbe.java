@@ -44,7 +44,17 @@ public final class HttpProbe {
 
     /** {@code POST path} of a JSON {@code body} to {@code target} from inside {@code ns}. */
     public static Answer postJson(TestNetns ns, InetSocketAddress target, String path, String body) {
-        return exchange(ns, null, target, "POST", path, body, null);
+        return exchange(ns, null, target, "POST", path, body, null, java.util.Map.of());
+    }
+
+    /**
+     * {@code method path} to {@code target} from inside {@code ns} with extra {@code headers}
+     * (which may replace Host and Content-Type) and a {@code body} sent as JSON, or none when
+     * {@code null}.
+     */
+    public static Answer request(TestNetns ns, InetSocketAddress target, String method, String path,
+            java.util.Map<String, String> headers, String body) {
+        return exchange(ns, null, target, method, path, body, null, headers);
     }
 
     /**
@@ -52,11 +62,11 @@ public final class HttpProbe {
      * over TLS when {@code tls} is given.
      */
     public static Answer get(TestNetns ns, InetSocketAddress source, InetSocketAddress target, String path, SSLContext tls) {
-        return exchange(ns, source, target, "GET", path, null, tls);
+        return exchange(ns, source, target, "GET", path, null, tls, java.util.Map.of());
     }
 
     private static Answer exchange(TestNetns ns, InetSocketAddress source, InetSocketAddress target, String method, String path,
-            String jsonBody, SSLContext tls) {
+            String jsonBody, SSLContext tls, java.util.Map<String, String> extra) {
         return ns.call(() -> {
             try (Socket plain = new Socket()) {
                 if (source != null) {
@@ -79,9 +89,18 @@ public final class HttpProbe {
                 // Over TLS the Host header names the certificate's host, as SNI does (Jetty checks that they agree).
                 String hostHeader = tls != null ? TLS_HOST : host.contains(":") ? "[" + host + "]" : host;
                 byte[] body = jsonBody == null ? new byte[0] : jsonBody.getBytes(StandardCharsets.UTF_8);
-                String headers = method + " " + path + " HTTP/1.0\r\nHost: " + hostHeader + "\r\nAccept: */*\r\n"
-                        + (jsonBody == null ? "" : "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n") + "\r\n";
-                s.getOutputStream().write(headers.getBytes(StandardCharsets.US_ASCII));
+                java.util.Map<String, String> h = new java.util.LinkedHashMap<>();
+                h.put("Host", hostHeader);
+                h.put("Accept", "*/*");
+                if (jsonBody != null) {
+                    h.put("Content-Type", "application/json");
+                    h.put("Content-Length", Integer.toString(body.length));
+                }
+                h.putAll(extra);
+                StringBuilder headers = new StringBuilder(method + " " + path + " HTTP/1.0\r\n");
+                h.forEach((k, v) -> headers.append(k).append(": ").append(v).append("\r\n"));
+                headers.append("\r\n");
+                s.getOutputStream().write(headers.toString().getBytes(StandardCharsets.US_ASCII));
                 s.getOutputStream().write(body);
                 s.getOutputStream().flush();
                 String whole = readAll(s.getInputStream());

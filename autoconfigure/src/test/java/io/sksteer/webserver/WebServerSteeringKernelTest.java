@@ -48,6 +48,15 @@ import tools.jackson.databind.json.JsonMapper;
 abstract class WebServerSteeringKernelTest {
 
     static final int SLOW_MS = 400;
+    /** Spring Security is on the test class path for ActuatorSecurityKernelTest only; the others leave it out. */
+    static final String NO_SECURITY = String.join(",", "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.ReactiveUserDetailsServiceAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.actuate.web.reactive.ReactiveManagementWebSecurityAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.web.reactive.ReactiveWebSecurityAutoConfiguration");
     /** How many /slow requests the controller has begun. */
     static final AtomicInteger SLOW_STARTED = new AtomicInteger();
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -332,7 +341,7 @@ abstract class WebServerSteeringKernelTest {
     ConfigurableApplicationContext start(String... extra) {
         List<String> properties = new ArrayList<>(List.of(
                 "spring.main.web-application-type=" + server().type,
-                "spring.autoconfigure.exclude=" + server().excludes,
+                "spring.autoconfigure.exclude=" + server().excludes + "," + NO_SECURITY,
                 "spring.main.banner-mode=off",
                 "sksteer.netns=" + ns.path(),
                 "sksteer.listeners.site.socket=web-server",
