@@ -40,6 +40,36 @@ public class SksteerHealthIndicator implements HealthIndicator {
         }
     }
 
+    /** A named state, neither UP nor DOWN: a newer instance's program runs after ours and takes our traffic. */
+    public static final org.springframework.boot.health.contributor.Status STANDBY = new org.springframework.boot.health.contributor.Status(
+            "STANDBY", "a newer sksteer instance takes this instance's traffic");
+
+    private static void peerDetails(SteeringEngine e, Health.Builder b) {
+        List<String> before = new ArrayList<>();
+        List<String> after = new ArrayList<>();
+        List<String> overriding = new ArrayList<>();
+        for (SteeringInspector.Peer p : SteeringInspector.peers(e, e.namespace().skLookupProgramIds())) {
+            String text = "program " + p.id() + " '" + p.name() + "'";
+            if (p.sksteer()) {
+                (p.runsAfterOurs() ? after : before).add(text);
+            } else if (p.runsAfterOurs()) {
+                overriding.add(text);
+            }
+        }
+        if (!after.isEmpty()) {
+            b.status(STANDBY).withDetail("state", "standby").withDetail("supersededBy", after);
+        } else {
+            b.withDetail("state", "serving");
+        }
+        if (!before.isEmpty()) {
+            b.withDetail("tookOverFrom", before);
+        }
+        if (!overriding.isEmpty()) {
+            b.withDetail("warnings", List.of("programs run after ours and may override our selections with "
+                    + "BPF_SK_LOOKUP_F_REPLACE, which our counters cannot see: " + overriding));
+        }
+    }
+
     @Override
     public Health health() {
         SteeringEngine e = engine.get();
@@ -70,7 +100,15 @@ public class SksteerHealthIndicator implements HealthIndicator {
                 problems.add("listener '" + l.name() + "' socket is not in the SOCKMAP");
             }
         }
-        Health.Builder b = problems.isEmpty() ? Health.up() : Health.down().withDetail("problems", problems);
+        Health.Builder b;
+        if (!problems.isEmpty()) {
+            b = Health.down().withDetail("problems", problems);
+        } else {
+            b = Health.up();
+            if (link.attached()) {
+                peerDetails(e, b);
+            }
+        }
         return b.withDetail("program", e.dispatcher().program().id()).withDetail("link", link.id())
                 .withDetail("listeners", e.listeners().size()).withDetail("rules", e.dispatcher().rules().size()).build();
     }

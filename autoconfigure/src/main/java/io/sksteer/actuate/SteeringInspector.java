@@ -64,8 +64,13 @@ public final class SteeringInspector {
         }
         List<Integer> ids = e.namespace().skLookupProgramIds();
         var program = e.dispatcher().program();
+        List<SteeringReport.PeerReport> peers = new ArrayList<>();
+        for (Peer p : peers(e, ids)) {
+            peers.add(new SteeringReport.PeerReport(p.id(), p.name(), p.sksteer(), p.runsAfterOurs(), io.sksteer.bpf.BpfProgram.holders(p.id())));
+        }
         SteeringReport.ProgramReport programReport = new SteeringReport.ProgramReport(program.id(), program.name(),
-                program.tag(), ids.indexOf(program.id()) + 1, ids.size(), ids);
+                program.tag(), ids.indexOf(program.id()) + 1, ids.size(), ids,
+                peers.stream().anyMatch(p -> p.sksteer() && p.runsAfterOurs()) ? "standby" : "serving", peers);
         LinkInfo info = e.link().info();
         SteeringReport.LinkReport link = new SteeringReport.LinkReport(info.id(), e.config().netns().toString(),
                 info.netnsInode() != 0 ? info.netnsInode() : e.namespace().inode(), info.attached());
@@ -82,6 +87,31 @@ public final class SteeringInspector {
                     r.ports().toString(), r.listener(), c.lookups(), c.steered(), c.missingSocket(), c.assignErrors()));
         }
         return new SteeringReport(true, programReport, link, listeners, rules, features, capabilities);
+    }
+
+    /** Another sk_lookup program of the namespace, relative to ours. */
+    record Peer(int id, String name, boolean sksteer, boolean runsAfterOurs) {
+    }
+
+    /** The other sk_lookup programs of the namespace ({@code ids} in run order). */
+    static List<Peer> peers(SteeringEngine e, List<Integer> ids) {
+        int ours = e.dispatcher().program().id();
+        int at = ids.indexOf(ours);
+        List<Peer> out = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            int id = ids.get(i);
+            if (id == ours) {
+                continue;
+            }
+            String name;
+            try {
+                name = io.sksteer.bpf.BpfProgram.describe(id).map(io.sksteer.bpf.ProgramInfo::name).orElse("?");
+            } catch (RuntimeException ex) {
+                name = "?"; // opening a program by id needs CAP_SYS_ADMIN
+            }
+            out.add(new Peer(id, name, name.equals(e.dispatcher().program().name()), at >= 0 && i > at));
+        }
+        return out;
     }
 
     /** Whether the SOCKMAP slot of {@code l} holds {@code l}'s own socket. */

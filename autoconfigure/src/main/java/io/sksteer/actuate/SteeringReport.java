@@ -42,8 +42,25 @@ public record SteeringReport(boolean running, ProgramReport program, LinkReport 
      * @param position 1-based place of ours among the sk_lookup programs of the namespace, in run order (0 if absent)
      * @param programsOnNamespace how many sk_lookup programs the namespace runs
      * @param programIds their ids in run order
+     * @param state {@code serving}, or {@code standby} when a later sksteer program (a newer
+     *     instance) takes this instance's traffic
+     * @param peers the other sk_lookup programs of the namespace
      */
-    public record ProgramReport(int id, String name, String tag, int position, int programsOnNamespace, List<Integer> programIds) {
+    public record ProgramReport(int id, String name, String tag, int position, int programsOnNamespace, List<Integer> programIds,
+            String state, List<PeerReport> peers) {
+    }
+
+    /**
+     * Another sk_lookup program on the namespace.
+     *
+     * @param id program id
+     * @param name program name ({@code ?} where it cannot be read: that needs CAP_SYS_ADMIN)
+     * @param sksteer whether it is a sksteer dispatcher (another instance)
+     * @param runsAfterOurs whether it runs after ours, so that its selections (with
+     *     BPF_SK_LOOKUP_F_REPLACE) override ours, which our counters cannot see
+     * @param holders the processes holding it, where visible
+     */
+    public record PeerReport(int id, String name, boolean sksteer, boolean runsAfterOurs, List<Long> holders) {
     }
 
     /**

@@ -5,6 +5,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A socket that the kernel's normal lookup would give traffic to: a listening TCP socket or an
@@ -45,6 +47,37 @@ public record BoundSocket(int protocol, int family, InetSocketAddress local, boo
         String host = local.getAddress().getHostAddress();
         return (protocol == Sockets.IPPROTO_TCP ? "tcp " : "udp ") + (host.contains(":") ? "[" + host + "]" : host) + ":"
                 + local.getPort() + " (uid " + uid + ", inode " + inode + owner() + ")";
+    }
+
+    /** The processes holding this socket, where {@code /proc} shows them (at most 100,000 descriptors read). */
+    public List<Long> ownerPids() {
+        List<Long> pids = new ArrayList<>();
+        String link = "socket:[" + inode + "]";
+        int budget = 100_000;
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("[0-9]+"))) {
+            for (Path proc : procs) {
+                try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve("fd"))) {
+                    for (Path fd : fds) {
+                        if (--budget < 0) {
+                            return pids;
+                        }
+                        try {
+                            if (Files.readSymbolicLink(fd).toString().equals(link)) {
+                                pids.add(Long.parseLong(proc.getFileName().toString()));
+                                break;
+                            }
+                        } catch (IOException e) {
+                            // gone meanwhile
+                        }
+                    }
+                } catch (IOException | SecurityException e) {
+                    // not ours to read, or gone
+                }
+            }
+        } catch (IOException e) {
+            return pids;
+        }
+        return pids;
     }
 
     private String owner() {

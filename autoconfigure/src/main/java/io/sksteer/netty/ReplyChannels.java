@@ -45,7 +45,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>SO_REUSEADDR is deliberately not set: with it, a reply socket could bind next to another
  * application's socket that also set it, and then share (steal) that socket's traffic whenever
  * the program does not steer. Without it, such a bind fails with EADDRINUSE and the reply falls
- * back to the listener's own socket.
+ * back to the listener's own socket. SO_REUSEPORT is set: the kernel lets only sockets of the
+ * same user that all set it share an address and port, which is what two instances of one
+ * application need during a rolling restart (the old one's reply socket for a destination
+ * would otherwise keep the new one from answering from it until the old one exits).
  */
 final class ReplyChannels {
 
@@ -69,7 +72,10 @@ final class ReplyChannels {
     private final AtomicBoolean fallbackLogged = new AtomicBoolean();
     private final AtomicBoolean strayLogged = new AtomicBoolean();
 
-    ReplyChannels(Channel listener, NetworkNamespace namespace, ReplySocketOptions options) {
+    private final UdpLoopGuard registry;   // knows our reply sockets, so the shadow check does not take them for another's; may be null
+
+    ReplyChannels(Channel listener, NetworkNamespace namespace, ReplySocketOptions options, UdpLoopGuard registry) {
+        this.registry = registry;
         this.listener = listener;
         this.namespace = namespace;
         this.idleNanos = options.idleTimeout().toNanos();
@@ -185,6 +191,7 @@ final class ReplyChannels {
             // FREEBIND: an IPv6 address covered only by a local route cannot be bound otherwise
             // (EADDRNOTAVAIL); IPv4 addresses of such routes bind without it.
             ch.config().setOption(EpollChannelOption.IP_FREEBIND, true);
+            ch.config().setOption(EpollChannelOption.SO_REUSEPORT, true);
             // Nothing is meant to arrive here; the kernel raises this to its minimum (a few KiB).
             ch.config().setReceiveBufferSize(1);
             ch.pipeline().addLast(new StrayDatagrams());
@@ -204,6 +211,11 @@ final class ReplyChannels {
             return failed(source, now, cause);
         }
         open++;
+        if (registry != null) {
+            long cookie = io.sksteer.bpf.Sockets.cookie(new io.sksteer.bpf.SocketFd(ch.fd().intValue()));
+            registry.replySocketOpened(cookie);
+            ch.closeFuture().addListener(f -> registry.replySocketClosed(cookie));
+        }
         return new Entry(ch, now);
     }
 

@@ -34,10 +34,28 @@ final class ShadowCheck {
      * @throws InvalidRuleException naming the first rule that would capture another socket, and that socket
      */
     static void check(Collection<SteeringRule> rules, List<BoundSocket> inventory, Map<Long, String> listenerOfCookie,
-            List<RuleScope> allowed) {
+            List<RuleScope> allowed, java.util.Set<Long> ourReplySockets, java.util.function.Supplier<java.util.Set<Long>> peerPids) {
         if (rules.isEmpty() || inventory.isEmpty()) {
             return;
         }
+        // Reply sockets are bound to steered addresses by design: ours, and another sksteer
+        // instance's in this namespace (a rolling restart), are not services to protect.
+        java.util.Set<Long>[] peers = new java.util.Set[1];
+        inventory = inventory.stream().filter(s -> {
+            if (s.protocol() != Sockets.IPPROTO_UDP || s.wildcard()) {
+                return true;
+            }
+            if (ourReplySockets.contains(s.cookie())) {
+                return false;
+            }
+            if (listenerOfCookie.containsKey(s.cookie())) {
+                return true;
+            }
+            if (peers[0] == null) {
+                peers[0] = peerPids.get();
+            }
+            return peers[0].isEmpty() || java.util.Collections.disjoint(peers[0], s.ownerPids());
+        }).toList();
         RuleIndex index = RuleIndex.of(rules);
         Map<Protocol, List<SteeringRule>> byProtocol = new HashMap<>();
         for (SteeringRule r : rules) {

@@ -66,7 +66,7 @@ public final class SteeredDatagramHandler extends ChannelDuplexHandler {
         SocketFd fd = new SocketFd(channel.fd().intValue());
         // IPv4 destinations (also IPv4 on a dual-stack socket): Netty's own option and parsing.
         channel.config().setOption(EpollChannelOption.IP_RECVORIGDSTADDR, true);
-        replies = new ReplyChannels(channel, namespace, options);
+        replies = new ReplyChannels(channel, namespace, options, loopGuard);
         if (Sockets.family(fd) == Sockets.AF_INET6) {
             // Also turns on IPV6_RECVORIGDSTADDR, which Netty has no option for.
             reader = OriginalDestinationReader.start(channel);

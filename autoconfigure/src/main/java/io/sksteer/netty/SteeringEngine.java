@@ -150,7 +150,9 @@ public final class SteeringEngine implements AutoCloseable {
                 slot++;
             }
             // 2. No rule may take the traffic of a socket bound in the namespace that is not its listener's.
-            ShadowCheck.check(config.rules().rules(), Sockets.bound(ns), cookies(bound), config.shadowingAllowed());
+            NetworkNamespace attachTo = ns;
+            ShadowCheck.check(config.rules().rules(), Sockets.bound(ns), cookies(bound), config.shadowingAllowed(),
+                    loopGuard.replySockets(), () -> peerPids(attachTo, -1));
             // 3. Maps and program.
             Dispatcher dispatcher = Dispatcher.create(config.rules(), config.maxRules(), slots, config.dropOnMissingSocket());
             made.add(dispatcher);
@@ -168,6 +170,29 @@ public final class SteeringEngine implements AutoCloseable {
             closeAll(made, e);
             throw e;
         }
+    }
+
+    /**
+     * The processes holding another sksteer dispatcher attached to {@code ns} (other instances of
+     * this application), not counting program {@code ours}.
+     */
+    private static java.util.Set<Long> peerPids(NetworkNamespace ns, int ours) {
+        java.util.Set<Long> pids = new java.util.HashSet<>();
+        for (int id : ns.skLookupProgramIds()) {
+            if (id == ours) {
+                continue;
+            }
+            try {
+                if (io.sksteer.bpf.BpfProgram.describe(id).map(i -> i.name().equals(io.sksteer.steering.DispatcherProgram.NAME)).orElse(false)) {
+                    pids.addAll(io.sksteer.bpf.BpfProgram.holders(id));
+                }
+            } catch (RuntimeException e) {
+                // cannot open programs by id (no CAP_SYS_ADMIN): no peer is recognised
+            }
+        }
+        // Our own process's sockets are told apart by cookie, not by pid.
+        pids.remove(ProcessHandle.current().pid());
+        return pids;
     }
 
     private static Map<Long, String> cookies(Map<String, SteeredListener> listeners) {
@@ -286,7 +311,8 @@ public final class SteeringEngine implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("steering is stopped");
             }
-            ShadowCheck.check(rules.rules(), Sockets.bound(namespace), cookies(listeners), config.shadowingAllowed());
+            ShadowCheck.check(rules.rules(), Sockets.bound(namespace), cookies(listeners), config.shadowingAllowed(),
+                    loopGuard.replySockets(), () -> peerPids(namespace, dispatcher.program().id()));
             change = dispatcher.apply(rules);
         }
         ruleListeners.forEach(l -> l.accept(change));
@@ -308,7 +334,8 @@ public final class SteeringEngine implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("steering is stopped");
             }
-            ShadowCheck.check(add, Sockets.bound(namespace), cookies(listeners), config.shadowingAllowed());
+            ShadowCheck.check(add, Sockets.bound(namespace), cookies(listeners), config.shadowingAllowed(),
+                    loopGuard.replySockets(), () -> peerPids(namespace, dispatcher.program().id()));
             change = dispatcher.change(remove, add);
         }
         ruleListeners.forEach(l -> l.accept(change));

@@ -65,6 +65,21 @@ public final class UdpLoopGuard {
         return true;
     }
 
+    private final java.util.Set<Long> replySockets = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    void replySocketOpened(long cookie) {
+        replySockets.add(cookie);
+    }
+
+    void replySocketClosed(long cookie) {
+        replySockets.remove(cookie);
+    }
+
+    /** Cookies of the reply sockets the listeners hold now (bound to steered addresses, and ours). */
+    java.util.Set<Long> replySockets() {
+        return java.util.Set.copyOf(replySockets);
+    }
+
     /** Replies not sent because they would have looped back, since start. */
     public long refusedReplies() {
         return refused.sum();

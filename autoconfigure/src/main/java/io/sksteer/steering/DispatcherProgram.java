@@ -242,7 +242,9 @@ public final class DispatcherProgram {
         p.add(ja("policy"));
         p.add(label("have_socket"));
         p.add(mov(R9, R0));
-        p.addAll(SkLookup.skAssign(R6, R9, 0));
+        // F_REPLACE: a later sksteer instance of the same rules (a rolling restart) takes the
+        // traffic from an earlier one as soon as it is attached; see docs/operations.md.
+        p.addAll(SkLookup.skAssign(R6, R9, SkLookup.F_REPLACE));
         p.add(mov(R8, R0));
         p.addAll(SkLookup.skRelease(R9));             // released whether the assign worked or not
         p.add(jeq(R8, 0, "steered"));

@@ -16,7 +16,8 @@ class SampleController {
     Map<String, String> hello(HttpServletRequest request) {
         return Map.of("listener", "site",
                 "local", text(request.getLocalAddr(), request.getLocalPort()),
-                "remote", text(request.getRemoteAddr(), request.getRemotePort()));
+                "remote", text(request.getRemoteAddr(), request.getRemotePort()),
+                "pid", Long.toString(ProcessHandle.current().pid()));   // which instance answered (rolling restarts)
     }
 
     /** {@code 127.78.1.2:80}, or {@code [2001:db8::1]:443} for IPv6 (servlet containers report numeric addresses). */
