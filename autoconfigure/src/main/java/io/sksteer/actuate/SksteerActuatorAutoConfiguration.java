@@ -54,8 +54,8 @@ public final class SksteerActuatorAutoConfiguration {
     static class Health {
         @Bean
         @ConditionalOnMissingBean(name = "sksteerHealthIndicator")
-        SksteerHealthIndicator sksteerHealthIndicator(SksteerLifecycle lifecycle) {
-            return new SksteerHealthIndicator(lifecycle::engine);
+        SksteerHealthIndicator sksteerHealthIndicator(SksteerLifecycle lifecycle, io.sksteer.autoconfigure.SksteerRules rules) {
+            return new SksteerHealthIndicator(lifecycle::engine, rules::warnings);
         }
     }
 

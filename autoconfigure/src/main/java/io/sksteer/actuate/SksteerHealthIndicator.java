@@ -16,9 +16,16 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 public class SksteerHealthIndicator implements HealthIndicator {
 
     private final Supplier<SteeringEngine> engine;
+    private final Supplier<List<String>> warnings;
 
     public SksteerHealthIndicator(Supplier<SteeringEngine> engine) {
+        this(engine, List::of);
+    }
+
+    /** @param warnings named warnings to show (a refused refresh, properties that need a restart) */
+    public SksteerHealthIndicator(Supplier<SteeringEngine> engine, Supplier<List<String>> warnings) {
         this.engine = engine;
+        this.warnings = warnings;
     }
 
     /**
@@ -65,7 +72,7 @@ public class SksteerHealthIndicator implements HealthIndicator {
             b.withDetail("tookOverFrom", before);
         }
         if (!overriding.isEmpty()) {
-            b.withDetail("warnings", List.of("programs run after ours and may override our selections with "
+            b.withDetail("overridable", List.of("programs run after ours and may override our selections with "
                     + "BPF_SK_LOOKUP_F_REPLACE, which our counters cannot see: " + overriding));
         }
     }
@@ -101,6 +108,7 @@ public class SksteerHealthIndicator implements HealthIndicator {
             }
         }
         Health.Builder b;
+        List<String> refresh = warnings.get();
         if (!problems.isEmpty()) {
             b = Health.down().withDetail("problems", problems);
         } else {
@@ -108,6 +116,9 @@ public class SksteerHealthIndicator implements HealthIndicator {
             if (link.attached()) {
                 peerDetails(e, b);
             }
+        }
+        if (!refresh.isEmpty()) {
+            b.withDetail("warnings", refresh);
         }
         return b.withDetail("program", e.dispatcher().program().id()).withDetail("link", link.id())
                 .withDetail("listeners", e.listeners().size()).withDetail("rules", e.dispatcher().rules().size()).build();

@@ -84,7 +84,7 @@ public final class SteeringInspector {
         for (SteeringRule r : e.dispatcher().rules().rules()) {
             RuleCounters c = e.dispatcher().counters(r);
             rules.add(new SteeringReport.RuleReport(r.protocol().name().toLowerCase(Locale.ROOT), r.prefix().toString(),
-                    r.ports().toString(), r.listener(), c.lookups(), c.steered(), c.missingSocket(), c.assignErrors()));
+                    r.ports().toString(), r.listener(), c.lookups(), c.steered(), c.missingSocket(), c.assignErrors(), r.origin()));
         }
         return new SteeringReport(true, programReport, link, listeners, rules, features, capabilities);
     }

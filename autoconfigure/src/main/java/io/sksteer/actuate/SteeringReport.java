@@ -93,9 +93,11 @@ public record SteeringReport(boolean running, ProgramReport program, LinkReport 
      * @param steered of them, given to the listener's socket
      * @param missingSocket of them, with the listener's socket gone
      * @param assignErrors of them, refused by the kernel's sk_assign
+     * @param origin where the rule was written: a property path ({@code sksteer.listeners.web.rules[0]}) for a
+     *     configured rule, the live change that added it ({@code add.web[0]}, {@code rules.web[0]}) otherwise
      */
     public record RuleReport(String protocol, String prefix, String ports, String listener, long lookups, long steered,
-            long missingSocket, long assignErrors) {
+            long missingSocket, long assignErrors, String origin) {
     }
 
     /**

@@ -163,6 +163,18 @@ public final class SksteerAutoConfiguration {
         return out;
     }
 
+    /** Where the application has Spring Cloud's context: rules follow refreshed configuration. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.cloud.context.environment.EnvironmentChangeEvent")
+    static class Refresh {
+
+        @Bean
+        @ConditionalOnMissingBean
+        ConfigurationRefresh sksteerConfigurationRefresh(Environment environment, SksteerRules rules, SksteerLifecycle lifecycle) {
+            return new ConfigurationRefresh(environment, rules, lifecycle);
+        }
+    }
+
     /** Where the application has an embedded web server: its sockets, found once it is bound. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.springframework.boot.web.server.context.WebServerInitializedEvent")

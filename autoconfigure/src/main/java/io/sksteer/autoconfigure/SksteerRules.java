@@ -23,8 +23,12 @@ import java.util.Map;
 public class SksteerRules {
 
     private final SksteerLifecycle lifecycle;
-    private final List<RuleScope> ceiling;
+    private volatile List<RuleScope> ceiling;
     private final String ceilingSource;
+    private final boolean ceilingFollowsConfiguration;
+    /** The configured rules: at start, then as the last good refresh restated them. */
+    private RuleSet configured;
+    private volatile List<String> refreshWarnings = List.of();
     private final RuleChangeAudit audit = new RuleChangeAudit();
 
     /** Live changes bounded by the configured rules: none may reach beyond them. */
@@ -38,13 +42,82 @@ public class SksteerRules {
      */
     public SksteerRules(SksteerLifecycle lifecycle, List<RuleScope> ceiling) {
         this.lifecycle = lifecycle;
+        this.configured = lifecycle.config().rules();
+        this.ceilingFollowsConfiguration = ceiling.isEmpty();
         if (ceiling.isEmpty()) {
-            this.ceiling = lifecycle.config().rules().rules().stream().map(RuleScope::of).toList();
+            this.ceiling = configured.rules().stream().map(RuleScope::of).toList();
             this.ceilingSource = "the configured rules (sksteer.listeners.*.rules; widen it with sksteer.live-changes.allowed)";
         } else {
             this.ceiling = List.copyOf(ceiling);
             this.ceilingSource = "sksteer.live-changes.allowed";
         }
+    }
+
+    /**
+     * Puts refreshed configuration in force: the rules it removes from the configured ones go,
+     * the rules it adds come, in one change; rules added or removed at run time (HTTP, API) are
+     * left as they are. The ceiling of live changes follows the configured rules when it is the
+     * default. Not subject to the ceiling: this is configuration, not a live change.
+     *
+     * @param next the configured rules now, validated
+     * @param restartNeeded refreshed properties that only take effect at a restart (reported, not applied)
+     * @return the rules in force after
+     * @throws RuntimeException when the change is refused; the rules in force stay, and the
+     *     reason stays among {@link #warnings()} until a refresh succeeds
+     */
+    public synchronized RuleSet applyConfigured(RuleSet next, List<String> restartNeeded) {
+        SteeringEngine engine = engine();
+        RuleChangeAudit.Origin origin = new RuleChangeAudit.Origin("refresh", null, null);
+        List<String> warnings = new java.util.ArrayList<>();
+        if (!restartNeeded.isEmpty()) {
+            warnings.add("refreshed properties that take effect only at a restart: " + restartNeeded);
+        }
+        try {
+            java.util.Set<Object> inForce = keys(engine.rules().rules());
+            java.util.Set<Object> before = keys(configured.rules());
+            java.util.Set<Object> after = keys(next.rules());
+            List<SteeringRule> remove = configured.rules().stream().filter(r -> !after.contains(key(r)) && inForce.contains(key(r))).toList();
+            List<SteeringRule> add = next.rules().stream().filter(r -> !before.contains(key(r)) && !inForce.contains(key(r))).toList();
+            if (!remove.isEmpty() || !add.isEmpty()) {
+                Dispatcher.RuleChange change = engine.changeRules(remove, add);
+                audit.applied("refresh", origin, change, engine.rules().size());
+            }
+            configured = next;
+            if (ceilingFollowsConfiguration) {
+                ceiling = next.rules().stream().map(RuleScope::of).toList();
+            }
+            refreshWarnings = List.copyOf(warnings);
+            return engine.rules();
+        } catch (RuntimeException e) {
+            audit.refused("refresh", origin, e, engine.rules().size());
+            warnings.add("the last refresh was refused, the rules in force stay: " + e.getMessage());
+            refreshWarnings = List.copyOf(warnings);
+            throw e;
+        }
+    }
+
+    /** Problems of the last refresh (refused, or properties that need a restart); empty when none. */
+    public List<String> warnings() {
+        return refreshWarnings;
+    }
+
+    /** Records a refresh refused before it reached the rules (invalid properties). */
+    public void refreshRefused(RuntimeException reason) {
+        audit.refused("refresh", new RuleChangeAudit.Origin("refresh", null, null), reason, engine().rules().size());
+        refreshWarnings = List.of("the last refresh was refused, the rules in force stay: " + reason.getMessage());
+    }
+
+    /** A rule's identity for deltas: what it matches and where it steers, not where it was written. */
+    private static Object key(SteeringRule r) {
+        return List.of(r.protocol(), r.prefix(), r.ports(), r.listener());
+    }
+
+    private static java.util.Set<Object> keys(List<SteeringRule> rules) {
+        java.util.Set<Object> out = new java.util.HashSet<>(rules.size() * 2);
+        for (SteeringRule r : rules) {
+            out.add(key(r));
+        }
+        return out;
     }
 
     /** Where live changes may steer: every rule they put in force lies in one of these. */

@@ -1,0 +1,90 @@
+package io.sksteer.autoconfigure;
+
+import io.sksteer.steering.RuleSet;
+import io.sksteer.steering.SteeringConfig;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.cloud.context.environment.EnvironmentChangeEvent;
+import org.springframework.context.ApplicationListener;
+import org.springframework.core.env.Environment;
+
+/**
+ * Follows refreshed configuration (Spring Cloud: {@code /actuator/refresh}, Bus, Kubernetes
+ * ConfigMap reload all end in an {@link EnvironmentChangeEvent}): when the keys changed touch
+ * {@code sksteer.listeners.*.rules}, the rules are bound again and their delta against the
+ * configured rules is put in force as one change. Other {@code sksteer.*} keys only take effect
+ * at a restart: they are reported (log and health), not ignored in silence. A refused refresh
+ * keeps the rules in force. No sksteer bean is refresh-scoped: re-creating them would re-attach.
+ */
+final class ConfigurationRefresh implements ApplicationListener<EnvironmentChangeEvent> {
+
+    private static final System.Logger LOG = System.getLogger(ConfigurationRefresh.class.getName());
+
+    private final Environment environment;
+    private final SksteerRules rules;
+    private final SksteerLifecycle lifecycle;
+    private volatile long lastNanos;
+    private volatile long bindNanos;
+    private volatile long validateNanos;
+
+    ConfigurationRefresh(Environment environment, SksteerRules rules, SksteerLifecycle lifecycle) {
+        this.environment = environment;
+        this.rules = rules;
+        this.lifecycle = lifecycle;
+    }
+
+    /** How long the last refresh took sksteer, from binding the rules to their being in force. */
+    long lastNanos() {
+        return lastNanos;
+    }
+
+    @Override
+    public void onApplicationEvent(EnvironmentChangeEvent event) {
+        List<String> sksteerKeys = event.getKeys().stream().filter(k -> k.startsWith("sksteer.")).sorted().toList();
+        if (sksteerKeys.isEmpty() || lifecycle.engine() == null) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        List<String> restartNeeded = sksteerKeys.stream().filter(k -> !isLive(k)).toList();
+        RuleSet next;
+        try {
+            SksteerProperties fresh = Binder.get(environment).bind("sksteer", SksteerProperties.class).orElseGet(SksteerProperties::new);
+            bindNanos = System.nanoTime() - t0;
+            SteeringConfig config = lifecycle.config();
+            Map<String, List<SteeringConfig.RuleText>> texts = new LinkedHashMap<>();
+            fresh.getListeners().forEach((name, l) -> {
+                List<SteeringConfig.RuleText> list = new ArrayList<>();
+                for (SksteerProperties.Rule r : l.getRules()) {
+                    list.add(new SteeringConfig.RuleText(r.getPrefixes(), r.getPorts(), r.isAllowShadowing()));
+                }
+                texts.put(name, list);
+            });
+            next = SteeringConfig.Builder.rules(config.listeners(), texts, config.maxRules(),
+                    (listener, i) -> "sksteer.listeners." + listener + ".rules[" + i + "]", "sksteer.max-rules");
+            validateNanos = System.nanoTime() - t0 - bindNanos;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "sksteer: a refresh of " + sksteerKeys + " was refused, the rules in force stay: "
+                    + e.getMessage());
+            rules.refreshRefused(e);
+            return;
+        }
+        try {
+            rules.applyConfigured(next, restartNeeded);
+            lastNanos = System.nanoTime() - t0;
+            LOG.log(System.Logger.Level.INFO, "sksteer: refreshed rules in force (" + next.size() + " configured) in "
+                    + lastNanos / 1_000_000 + " ms (binding the properties: " + bindNanos / 1_000_000 + " ms, validating the rules: " + validateNanos / 1_000_000 + " ms)" + (restartNeeded.isEmpty() ? "" : "; these take effect only at a restart: "
+                            + restartNeeded));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "sksteer: a refresh of " + sksteerKeys + " was refused, the rules in force stay: "
+                    + e.getMessage());
+        }
+    }
+
+    /** Whether a key takes effect at a refresh: the rules of a listener, and nothing else. */
+    static boolean isLive(String key) {
+        return key.matches("sksteer\\.listeners\\.[^.]+\\.rules(\\[\\d+\\])?(\\.(prefixes|ports)(\\[\\d+\\])?)?");
+    }
+}
