@@ -294,6 +294,46 @@ abstract class WebServerSteeringKernelTest {
         assertThat(Sockets.listeningTcp(port)).as("listening sockets left on the server's port").isEmpty();
     }
 
+    // ---- the request guard, on every server --------------------------------------------------------
+
+    @Test
+    void aWriteOverTheBodyLimitAndAMalformedExplainAreRefusedBeforeTheActuatorParsesThem() throws Exception {
+        ConfigurableApplicationContext app = start(new String[] {"sksteer.live-changes.enabled=true",
+                "management.endpoint.sksteer.access=unrestricted", "sksteer.live-changes.max-body-size=1KB"});
+        InetSocketAddress own = addr("127.0.0.1", ((WebServerApplicationContext) app).getWebServer().getPort());
+        String big = "{\"rules\": \"" + "site 192.0.2.0/24 80;".repeat(200) + "\"}";
+        Answer sized = HttpProbe.postJson(ns, own, "/actuator/sksteer/add", big);
+        assertThat(sized.status()).as(sized.body()).isEqualTo(413);
+        assertThat(sized.body()).contains("sksteer.live-changes.max-body-size");
+        assertThat(postChunked(own, "/actuator/sksteer/add", big)).as("chunked, without a length").startsWith("HTTP/1.1 413");
+        Answer small = HttpProbe.postJson(ns, own, "/actuator/sksteer/remove", "{\"rules\": \"site 192.0.2.0/24 80\"}");
+        assertThat(small.status()).as(small.body()).isEqualTo(200);
+        Answer repeated = HttpProbe.get(ns, own, "/actuator/sksteer/explain?protocol=tcp&address=192.0.2.1&port=80&port=81");
+        assertThat(repeated.status()).isEqualTo(400);
+        assertThat(repeated.body()).contains("given more than once");
+    }
+
+    /** A POST with a chunked body: the status line of the answer. */
+    private String postChunked(InetSocketAddress target, String path, String body) {
+        return ns.call(() -> {
+            try (Socket s = new Socket()) {
+                s.connect(target, 3000);
+                s.setSoTimeout(5000);
+                byte[] b = body.getBytes(StandardCharsets.US_ASCII);
+                StringBuilder req = new StringBuilder("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+                for (int at = 0; at < b.length; at += 512) {
+                    int n = Math.min(512, b.length - at);
+                    req.append(Integer.toHexString(n)).append("\r\n").append(new String(b, at, n, StandardCharsets.US_ASCII)).append("\r\n");
+                }
+                req.append("0\r\n\r\n");
+                s.getOutputStream().write(req.toString().getBytes(StandardCharsets.US_ASCII));
+                var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                return String.valueOf(in.readLine());
+            }
+        });
+    }
+
     // ---- TLS ----------------------------------------------------------------------------------------
 
     @Test
