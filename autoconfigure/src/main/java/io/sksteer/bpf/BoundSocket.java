@@ -81,31 +81,14 @@ public record BoundSocket(int protocol, int family, InetSocketAddress local, boo
     }
 
     private String owner() {
-        String link = "socket:[" + inode + "]";
-        int budget = 100_000;
-        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("[0-9]+"))) {
-            for (Path proc : procs) {
-                try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve("fd"))) {
-                    for (Path fd : fds) {
-                        if (--budget < 0) {
-                            return "";
-                        }
-                        try {
-                            if (Files.readSymbolicLink(fd).toString().equals(link)) {
-                                String comm = Files.readString(proc.resolve("comm")).trim();
-                                return ", pid " + proc.getFileName() + " " + comm;
-                            }
-                        } catch (IOException e) {
-                            // gone meanwhile
-                        }
-                    }
-                } catch (IOException | SecurityException e) {
-                    // not ours to read, or gone
-                }
+        for (long pid : ownerPids()) {
+            try {
+                return ", pid " + pid + " " + Files.readString(Path.of("/proc", Long.toString(pid), "comm")).trim();
+            } catch (IOException e) {
+                return ", pid " + pid;
             }
-        } catch (IOException e) {
-            return "";
         }
         return "";
     }
+
 }
