@@ -167,10 +167,14 @@ public final class SteeringInspector {
         String rule = e.dispatcher().rules().resolve(proto, local.getAddress(), port).map(SteeringRule::describe).orElse(null);
         int ipProtocol = proto == Protocol.TCP ? io.sksteer.bpf.Sockets.IPPROTO_TCP : io.sksteer.bpf.Sockets.IPPROTO_UDP;
         String bound = null;
-        for (io.sksteer.bpf.BoundSocket s : io.sksteer.bpf.Sockets.bound(e.namespace())) {
-            if (s.protocol() == ipProtocol && s.takes(local.getAddress(), port) && (bound == null || !s.wildcard())) {
-                bound = s.describe();   // an exact bind beats a wildcard one, as in the kernel's lookup
+        try {
+            for (io.sksteer.bpf.BoundSocket s : io.sksteer.bpf.Sockets.bound(e.namespace())) {
+                if (s.protocol() == ipProtocol && s.takes(local.getAddress(), port) && (bound == null || !s.wildcard())) {
+                    bound = s.describe();   // an exact bind beats a wildcard one, as in the kernel's lookup
+                }
             }
+        } catch (io.sksteer.bpf.BpfException ex) {
+            bound = "unknown: the socket inventory cannot be read (" + ex.getMessage() + ")";
         }
         return new ExplainReport(proto.name().toLowerCase(Locale.ROOT), text(new InetSocketAddress(local, port)),
                 text(new InetSocketAddress(remote, rport)), run.verdict().name().toLowerCase(Locale.ROOT),

@@ -151,7 +151,7 @@ public final class SteeringEngine implements AutoCloseable {
             }
             // 2. No rule may take the traffic of a socket bound in the namespace that is not its listener's.
             NetworkNamespace attachTo = ns;
-            ShadowCheck.check(config.rules().rules(), Sockets.bound(ns), cookies(bound), config.shadowingAllowed(),
+            ShadowCheck.check(config.rules().rules(), inventory(ns), cookies(bound), config.shadowingAllowed(),
                     loopGuard.replySockets(), () -> peerPids(attachTo, -1));
             // 3. Maps and program.
             Dispatcher dispatcher = Dispatcher.create(config.rules(), config.maxRules(), slots, config.dropOnMissingSocket());
@@ -193,6 +193,25 @@ public final class SteeringEngine implements AutoCloseable {
         // Our own process's sockets are told apart by cookie, not by pid.
         pids.remove(ProcessHandle.current().pid());
         return pids;
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean INVENTORY_WARNED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * The namespace's bound sockets for the shadow check; none, with a warning logged once, where
+     * the kernel cannot list them (sock_diag for inet sockets is the inet_diag, tcp_diag and
+     * udp_diag modules, loaded on demand where the system has them).
+     */
+    private static List<io.sksteer.bpf.BoundSocket> inventory(NetworkNamespace ns) {
+        try {
+            return Sockets.bound(ns);
+        } catch (io.sksteer.bpf.BpfException e) {
+            if (INVENTORY_WARNED.compareAndSet(false, true)) {
+                LOG.log(System.Logger.Level.WARNING, "sksteer: the shadow check is off: the kernel's socket inventory cannot be read ("
+                        + e.getMessage() + "); rules are not checked against sockets bound in the namespace");
+            }
+            return List.of();
+        }
     }
 
     private static Map<Long, String> cookies(Map<String, SteeredListener> listeners) {
@@ -311,7 +330,7 @@ public final class SteeringEngine implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("steering is stopped");
             }
-            ShadowCheck.check(rules.rules(), Sockets.bound(namespace), cookies(listeners), config.shadowingAllowed(),
+            ShadowCheck.check(rules.rules(), inventory(namespace), cookies(listeners), config.shadowingAllowed(),
                     loopGuard.replySockets(), () -> peerPids(namespace, dispatcher.program().id()));
             change = dispatcher.apply(rules);
         }
@@ -334,7 +353,7 @@ public final class SteeringEngine implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("steering is stopped");
             }
-            ShadowCheck.check(add, Sockets.bound(namespace), cookies(listeners), config.shadowingAllowed(),
+            ShadowCheck.check(add, inventory(namespace), cookies(listeners), config.shadowingAllowed(),
                     loopGuard.replySockets(), () -> peerPids(namespace, dispatcher.program().id()));
             change = dispatcher.change(remove, add);
         }

@@ -28,8 +28,36 @@ public final class Bpf {
                 .putInt(12, maxEntries)
                 .putInt(16, flags)
                 .putBytes(28, objName(name));
-        int fd = (int) call(Command.BPF_MAP_CREATE, attr, operation);
+        int fd;
+        try {
+            fd = (int) call(Command.BPF_MAP_CREATE, attr, operation);
+        } catch (BpfException e) {
+            if (e.errno() != Errno.EPERM.number() || !memlockRaised()) {
+                throw e;
+            }
+            fd = (int) call(Command.BPF_MAP_CREATE, attr, operation);   // once more, with the higher limit
+        }
         return Fd.adopt(fd, "bpf map '" + name + "'");
+    }
+
+    private static final System.Logger LOG = System.getLogger(Bpf.class.getName());
+
+    /**
+     * After an EPERM from map creation or program load: whether RLIMIT_MEMLOCK could be raised
+     * (kernels before 5.11 charge BPF objects to it), so that one more try may succeed.
+     */
+    static synchronized boolean memlockRaised() {
+        long[] change = Os.raiseMemlockLimit();
+        if (change == null) {
+            return false;
+        }
+        LOG.log(System.Logger.Level.INFO, "sksteer: raised RLIMIT_MEMLOCK from " + limit(change[0]) + " to " + limit(change[1])
+                + " after EPERM and tried again: kernels before 5.11 charge BPF maps and programs to it");
+        return true;
+    }
+
+    private static String limit(long bytes) {
+        return bytes == -1L ? "unlimited" : bytes + " bytes";
     }
 
     /** {@code BPF_MAP_LOOKUP_ELEM}; fills {@code value} and returns true, or false on ENOENT. */
@@ -141,8 +169,15 @@ public final class Bpf {
             attr.putInt(24, logLevel).putInt(28, (int) log.size()).putPointer(32, log);
         }
         try {
-            long fd = LibC.syscall(Arch.require().bpf, Command.BPF_PROG_LOAD.number, attr.address(),
-                    Command.BPF_PROG_LOAD.attrSize);
+            long fd;
+            try {
+                fd = LibC.syscall(Arch.require().bpf, Command.BPF_PROG_LOAD.number, attr.address(), Command.BPF_PROG_LOAD.attrSize);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != Errno.EPERM.number() || !memlockRaised()) {
+                    throw e;
+                }
+                fd = LibC.syscall(Arch.require().bpf, Command.BPF_PROG_LOAD.number, attr.address(), Command.BPF_PROG_LOAD.attrSize);
+            }
             String text = log == null ? "" : log.getCString(0, (int) log.size());
             return new LoadResult(Fd.adopt((int) fd, "bpf program '" + name + "'"), 0, text, attr.getInt(140));
         } catch (LastErrorException e) {

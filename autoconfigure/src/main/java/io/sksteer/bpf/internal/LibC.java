@@ -49,6 +49,12 @@ final class LibC {
 
     static native int getsockname(int fd, long address, long length) throws LastErrorException;
 
+    /** {@code int getrlimit(int, struct rlimit *)}. */
+    static native int getrlimit(int resource, long rlimit) throws LastErrorException;
+
+    /** {@code int setrlimit(int, const struct rlimit *)}. */
+    static native int setrlimit(int resource, long rlimit) throws LastErrorException;
+
     /** {@code ssize_t send(int, const void *, size_t, int)}. */
     static native long send(int fd, long buffer, long length, int flags) throws LastErrorException;
 

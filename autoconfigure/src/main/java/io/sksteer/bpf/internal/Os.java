@@ -192,6 +192,44 @@ public final class Os {
         return out;
     }
 
+    private static final int RLIMIT_MEMLOCK = 8;
+    private static final long RLIM_INFINITY = -1L;
+
+    /**
+     * Raises {@code RLIMIT_MEMLOCK} as far as this process may: to unlimited (needs
+     * CAP_SYS_RESOURCE, which root has), else the soft limit to the hard one. Before Linux 5.11
+     * every BPF map and program is charged against it, and the common defaults (64 KiB, 8 MiB)
+     * refuse maps of any size with EPERM; since 5.11 the memory cgroup is charged instead and this
+     * limit plays no part. Returns the limits before and after, or {@code null} when nothing changed.
+     */
+    public static long[] raiseMemlockLimit() {
+        NativeBuffer limit = NativeBuffer.allocate(16);
+        try {
+            LibC.getrlimit(RLIMIT_MEMLOCK, limit.address());
+        } catch (LastErrorException e) {
+            return null;
+        }
+        long soft = limit.getLong(0);
+        long hard = limit.getLong(8);
+        if (soft == RLIM_INFINITY) {
+            return null;
+        }
+        try {
+            LibC.setrlimit(RLIMIT_MEMLOCK, NativeBuffer.allocate(16).putLong(0, RLIM_INFINITY).putLong(8, RLIM_INFINITY).address());
+            return new long[] {soft, RLIM_INFINITY};
+        } catch (LastErrorException e) {
+            if (hard == soft) {
+                return null;
+            }
+            try {
+                LibC.setrlimit(RLIMIT_MEMLOCK, NativeBuffer.allocate(16).putLong(0, hard).putLong(8, hard).address());
+                return new long[] {soft, hard};
+            } catch (LastErrorException e2) {
+                return null;
+            }
+        }
+    }
+
     /** Sets an int-valued socket option. */
     public static void setIntSockopt(int socketFd, int level, int name, int value, String operation) {
         NativeBuffer v = NativeBuffer.allocate(4).putInt(0, value);
