@@ -2,10 +2,8 @@ package io.sksteer.bpf;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -51,33 +49,7 @@ public record BoundSocket(int protocol, int family, InetSocketAddress local, boo
 
     /** The processes holding this socket, where {@code /proc} shows them (at most 100,000 descriptors read). */
     public List<Long> ownerPids() {
-        List<Long> pids = new ArrayList<>();
-        String link = "socket:[" + inode + "]";
-        int budget = 100_000;
-        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("[0-9]+"))) {
-            for (Path proc : procs) {
-                try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve("fd"))) {
-                    for (Path fd : fds) {
-                        if (--budget < 0) {
-                            return pids;
-                        }
-                        try {
-                            if (Files.readSymbolicLink(fd).toString().equals(link)) {
-                                pids.add(Long.parseLong(proc.getFileName().toString()));
-                                break;
-                            }
-                        } catch (IOException e) {
-                            // gone meanwhile
-                        }
-                    }
-                } catch (IOException | SecurityException e) {
-                    // not ours to read, or gone
-                }
-            }
-        } catch (IOException e) {
-            return pids;
-        }
-        return pids;
+        return io.sksteer.bpf.internal.Procs.withFdLink("socket:[" + inode + "]");
     }
 
     private String owner() {

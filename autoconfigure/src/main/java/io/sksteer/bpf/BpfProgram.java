@@ -191,38 +191,10 @@ public final class BpfProgram implements AutoCloseable {
     /**
      * The processes that hold a descriptor of program {@code id} or of a link running it, as
      * {@code /proc/PID/fdinfo} shows ({@code prog_id:}); where visible (other users' processes
-     * need CAP_SYS_PTRACE or root), at most 20,000 descriptors read.
+     * need CAP_SYS_PTRACE or root), at most 100,000 descriptors read.
      */
     public static List<Long> holders(int id) {
-        List<Long> pids = new ArrayList<>();
-        String wanted = "prog_id:\t" + id;
-        int budget = 20_000;
-        try (var procs = java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc"),
-                p -> p.getFileName().toString().matches("[0-9]+"))) {
-            for (java.nio.file.Path proc : procs) {
-                try (var fds = java.nio.file.Files.newDirectoryStream(proc.resolve("fdinfo"))) {
-                    for (java.nio.file.Path fd : fds) {
-                        if (--budget < 0) {
-                            return pids;
-                        }
-                        try {
-                            String text = java.nio.file.Files.readString(fd);
-                            if (text.lines().anyMatch(l -> l.equals(wanted))) {
-                                pids.add(Long.parseLong(proc.getFileName().toString()));
-                                break;
-                            }
-                        } catch (java.io.IOException | RuntimeException e) {
-                            // gone meanwhile, or not readable
-                        }
-                    }
-                } catch (java.io.IOException | RuntimeException e) {
-                    // not ours to read, or gone
-                }
-            }
-        } catch (java.io.IOException e) {
-            return pids;
-        }
-        return pids;
+        return io.sksteer.bpf.internal.Procs.withFdinfoLine("prog_id:\t" + id);
     }
 
     private static ProgramInfo readInfo(Fd fd, String operation) {

@@ -71,14 +71,27 @@ public final class Sockets {
                 for (SockDiag.Entry e : SockDiag.dump(family, IPPROTO_TCP, 1 << 10 /* TCP_LISTEN */)) {
                     out.add(socket(e));
                 }
-                for (SockDiag.Entry e : SockDiag.dump(family, IPPROTO_UDP, -1)) {
-                    if (e.remote().getPort() == 0) {   // connected UDP sockets take only their peer's datagrams
+                // Unconnected UDP sockets only (state TCP_CLOSE): a connected one takes only its peer's
+                // datagrams, and there may be many; the kernel filters them out of the dump.
+                for (SockDiag.Entry e : SockDiag.dump(family, IPPROTO_UDP, 1 << 7 /* TCP_CLOSE */)) {
+                    if (e.remote().getPort() == 0) {
                         out.add(socket(e));
                     }
                 }
             }
             return out;
         });
+    }
+
+    /** The inodes of the sockets process {@code pid} holds, where {@code /proc} shows them. */
+    public static java.util.Set<Long> socketInodesOf(long pid) {
+        java.util.Set<Long> out = new java.util.HashSet<>();
+        io.sksteer.bpf.internal.Procs.fdLinks(Long.toString(pid), io.sksteer.bpf.internal.Procs.MAX_DESCRIPTORS).values().forEach(t -> {
+            if (t.startsWith("socket:[") && t.endsWith("]")) {
+                out.add(Long.parseLong(t.substring(8, t.length() - 1)));
+            }
+        });
+        return out;
     }
 
     private static BoundSocket socket(SockDiag.Entry e) {

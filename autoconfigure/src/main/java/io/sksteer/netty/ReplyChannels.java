@@ -72,9 +72,9 @@ final class ReplyChannels {
     private final AtomicBoolean fallbackLogged = new AtomicBoolean();
     private final AtomicBoolean strayLogged = new AtomicBoolean();
 
-    private final UdpLoopGuard registry;   // knows our reply sockets, so the shadow check does not take them for another's; may be null
+    private final ReplySocketRegistry registry;   // so the shadow check knows our reply sockets; may be null
 
-    ReplyChannels(Channel listener, NetworkNamespace namespace, ReplySocketOptions options, UdpLoopGuard registry) {
+    ReplyChannels(Channel listener, NetworkNamespace namespace, ReplySocketOptions options, ReplySocketRegistry registry) {
         this.registry = registry;
         this.listener = listener;
         this.namespace = namespace;
@@ -213,8 +213,8 @@ final class ReplyChannels {
         open++;
         if (registry != null) {
             long cookie = io.sksteer.bpf.Sockets.cookie(new io.sksteer.bpf.SocketFd(ch.fd().intValue()));
-            registry.replySocketOpened(cookie);
-            ch.closeFuture().addListener(f -> registry.replySocketClosed(cookie));
+            registry.opened(cookie);
+            ch.closeFuture().addListener(f -> registry.closed(cookie));
         }
         return new Entry(ch, now);
     }

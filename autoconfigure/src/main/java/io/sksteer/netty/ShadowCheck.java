@@ -7,11 +7,14 @@ import io.sksteer.steering.InvalidRuleException;
 import io.sksteer.steering.RuleIndex;
 import io.sksteer.steering.RuleScope;
 import io.sksteer.steering.SteeringRule;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Refuses rules that would take traffic from a socket already bound in the namespace: a
@@ -34,34 +37,34 @@ final class ShadowCheck {
      * @throws InvalidRuleException naming the first rule that would capture another socket, and that socket
      */
     static void check(Collection<SteeringRule> rules, List<BoundSocket> inventory, Map<Long, String> listenerOfCookie,
-            List<RuleScope> allowed, java.util.Set<Long> ourReplySockets, java.util.function.Supplier<java.util.Set<Long>> peerPids) {
+            List<RuleScope> allowed, Set<Long> ourReplySockets, Supplier<Set<Long>> peerSocketInodes) {
         if (rules.isEmpty() || inventory.isEmpty()) {
             return;
         }
-        // Reply sockets are bound to steered addresses by design: ours, and another sksteer
-        // instance's in this namespace (a rolling restart), are not services to protect.
-        java.util.Set<Long>[] peers = new java.util.Set[1];
-        inventory = inventory.stream().filter(s -> {
-            if (s.protocol() != Sockets.IPPROTO_UDP || s.wildcard()) {
-                return true;
+        // Reply sockets are bound to steered addresses by design: ours (by cookie), and another
+        // sksteer instance's in this namespace during a rolling restart (by the inodes its
+        // process holds, read only if some socket needs it), are not services to protect.
+        Set<Long> peers = null;
+        List<BoundSocket> services = new ArrayList<>(inventory.size());
+        for (BoundSocket s : inventory) {
+            boolean candidate = s.protocol() == Sockets.IPPROTO_UDP && !s.wildcard() && !listenerOfCookie.containsKey(s.cookie());
+            if (candidate && ourReplySockets.contains(s.cookie())) {
+                continue;
             }
-            if (ourReplySockets.contains(s.cookie())) {
-                return false;
+            if (candidate) {
+                peers = peers != null ? peers : peerSocketInodes.get();
+                if (peers.contains(s.inode())) {
+                    continue;
+                }
             }
-            if (listenerOfCookie.containsKey(s.cookie())) {
-                return true;
-            }
-            if (peers[0] == null) {
-                peers[0] = peerPids.get();
-            }
-            return peers[0].isEmpty() || java.util.Collections.disjoint(peers[0], s.ownerPids());
-        }).toList();
+            services.add(s);
+        }
         RuleIndex index = RuleIndex.of(rules);
         Map<Protocol, List<SteeringRule>> byProtocol = new HashMap<>();
         for (SteeringRule r : rules) {
-            byProtocol.computeIfAbsent(r.protocol(), k -> new java.util.ArrayList<>()).add(r);
+            byProtocol.computeIfAbsent(r.protocol(), k -> new ArrayList<>()).add(r);
         }
-        for (BoundSocket s : inventory) {
+        for (BoundSocket s : services) {
             Protocol protocol = s.protocol() == Sockets.IPPROTO_TCP ? Protocol.TCP : Protocol.UDP;
             String owner = listenerOfCookie.get(s.cookie());
             int port = s.local().getPort();

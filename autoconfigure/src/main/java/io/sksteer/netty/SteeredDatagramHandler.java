@@ -39,12 +39,15 @@ public final class SteeredDatagramHandler extends ChannelDuplexHandler {
     private final NetworkNamespace namespace;
     private final ReplySocketOptions options;
     private final UdpLoopGuard loopGuard;       // null: no rules to loop through
+    private final ReplySocketRegistry replySockets;   // may be null
 
     private volatile ReplyChannels replies;       // volatile for stats() only
     private OriginalDestinationReader reader;     // AF_INET6 listeners only
     private InetSocketAddress localAddress;       // normalised, once bound
 
-    SteeredDatagramHandler(NetworkNamespace namespace, ReplySocketOptions options, UdpLoopGuard loopGuard) {
+    SteeredDatagramHandler(NetworkNamespace namespace, ReplySocketOptions options, UdpLoopGuard loopGuard,
+            ReplySocketRegistry replySockets) {
+        this.replySockets = replySockets;
         this.namespace = Objects.requireNonNull(namespace, "namespace");
         this.options = Objects.requireNonNull(options, "options");
         this.loopGuard = loopGuard;
@@ -66,7 +69,7 @@ public final class SteeredDatagramHandler extends ChannelDuplexHandler {
         SocketFd fd = new SocketFd(channel.fd().intValue());
         // IPv4 destinations (also IPv4 on a dual-stack socket): Netty's own option and parsing.
         channel.config().setOption(EpollChannelOption.IP_RECVORIGDSTADDR, true);
-        replies = new ReplyChannels(channel, namespace, options, loopGuard);
+        replies = new ReplyChannels(channel, namespace, options, replySockets);
         if (Sockets.family(fd) == Sockets.AF_INET6) {
             // Also turns on IPV6_RECVORIGDSTADDR, which Netty has no option for.
             reader = OriginalDestinationReader.start(channel);

@@ -70,10 +70,13 @@ public final class SteeringEngine implements AutoCloseable {
     private final List<Consumer<Dispatcher.RuleChange>> ruleListeners = new CopyOnWriteArrayList<>();
 
     private final UdpLoopGuard loopGuard;
+    private final ReplySocketRegistry replySockets;
 
     private SteeringEngine(SteeringConfig config, NetworkNamespace namespace, EventLoopGroup group,
-            Map<String, SteeredListener> listeners, Dispatcher dispatcher, NetnsLink link, UdpLoopGuard loopGuard) {
+            Map<String, SteeredListener> listeners, Dispatcher dispatcher, NetnsLink link, UdpLoopGuard loopGuard,
+            ReplySocketRegistry replySockets) {
         this.loopGuard = loopGuard;
+        this.replySockets = replySockets;
         this.config = config;
         this.namespace = namespace;
         this.group = group;
@@ -128,6 +131,7 @@ public final class SteeringEngine implements AutoCloseable {
                     .awaitUninterruptibly(CLOSE_TIMEOUT.toMillis() * 2));
 
             UdpLoopGuard loopGuard = new UdpLoopGuard();
+            ReplySocketRegistry replySockets = new ReplySocketRegistry();
             // 1. Listeners: bound here, or given by the application.
             Map<String, Integer> slots = new LinkedHashMap<>();
             Map<String, SteeredListener> bound = new LinkedHashMap<>();
@@ -141,7 +145,7 @@ public final class SteeringEngine implements AutoCloseable {
                     checkAdopted(spec, a, config, ns);
                     source = a;
                 } else {
-                    Channel channel = bind(spec, handlers.get(spec.name()), ns, group, ipv6, loopGuard);
+                    Channel channel = bind(spec, handlers.get(spec.name()), ns, group, ipv6, loopGuard, replySockets);
                     made.add(() -> channel.close().awaitUninterruptibly(CLOSE_TIMEOUT.toMillis()));
                     source = new BoundChannel(channel);
                 }
@@ -152,20 +156,20 @@ public final class SteeringEngine implements AutoCloseable {
             // 2. No rule may take the traffic of a socket bound in the namespace that is not its listener's.
             NetworkNamespace attachTo = ns;
             ShadowCheck.check(config.rules().rules(), inventory(ns), cookies(bound), config.shadowingAllowed(),
-                    loopGuard.replySockets(), () -> peerPids(attachTo, -1));
+                    replySockets.snapshot(), () -> peerSocketInodes(attachTo, -1));
             // 3. Maps and program.
             Dispatcher dispatcher = Dispatcher.create(config.rules(), config.maxRules(), slots, config.dropOnMissingSocket());
             made.add(dispatcher);
             for (SteeredListener l : bound.values()) {
                 dispatcher.sockets().put(l.slot(), l.socket());
             }
-            loopGuard.watch(dispatcher::rules);
+            loopGuard.rulesInForce(dispatcher.rules());
             // 4. Attach, last.
             NetnsLink link = NetnsLink.attach(dispatcher.program(), ns);
             LOG.log(System.Logger.Level.INFO, "sksteer: program " + dispatcher.program().id() + " attached to "
                     + config.netns() + " (link " + link.id() + "), " + config.rules().size() + " rules over "
                     + bound.size() + " listeners" + adoptedSummary(bound));
-            return new SteeringEngine(config, ns, group, bound, dispatcher, link, loopGuard);
+            return new SteeringEngine(config, ns, group, bound, dispatcher, link, loopGuard, replySockets);
         } catch (RuntimeException | Error e) {
             closeAll(made, e);
             throw e;
@@ -173,10 +177,10 @@ public final class SteeringEngine implements AutoCloseable {
     }
 
     /**
-     * The processes holding another sksteer dispatcher attached to {@code ns} (other instances of
-     * this application), not counting program {@code ours}.
+     * The inodes of the sockets held by other processes that hold a sksteer dispatcher attached
+     * to {@code ns} (other instances of this application), not counting program {@code ours}.
      */
-    private static java.util.Set<Long> peerPids(NetworkNamespace ns, int ours) {
+    private static java.util.Set<Long> peerSocketInodes(NetworkNamespace ns, int ours) {
         java.util.Set<Long> pids = new java.util.HashSet<>();
         for (int id : ns.skLookupProgramIds()) {
             if (id == ours) {
@@ -192,7 +196,9 @@ public final class SteeringEngine implements AutoCloseable {
         }
         // Our own process's sockets are told apart by cookie, not by pid.
         pids.remove(ProcessHandle.current().pid());
-        return pids;
+        java.util.Set<Long> inodes = new java.util.HashSet<>();
+        pids.forEach(pid -> inodes.addAll(Sockets.socketInodesOf(pid)));
+        return inodes;
     }
 
     private static final java.util.concurrent.atomic.AtomicBoolean INVENTORY_WARNED = new java.util.concurrent.atomic.AtomicBoolean();
@@ -257,7 +263,7 @@ public final class SteeringEngine implements AutoCloseable {
     }
 
     private static Channel bind(ListenerSpec spec, ListenerHandler handler, NetworkNamespace ns, EventLoopGroup group,
-            boolean ipv6, UdpLoopGuard loopGuard) {
+            boolean ipv6, UdpLoopGuard loopGuard, ReplySocketRegistry replySockets) {
         InetSocketAddress address = spec.bind() != null ? spec.bind()
                 : new InetSocketAddress(LOOPBACK, 0);
         // The default socket is AF_INET6 bound to ::ffff:127.0.0.1 with IPV6_V6ONLY off: it takes
@@ -285,7 +291,7 @@ public final class SteeringEngine implements AutoCloseable {
                         @Override
                         protected void initChannel(Channel ch) throws Exception {
                             // First: original destinations in, replies out from them (see UdpSteering).
-                            ch.pipeline().addLast(UdpSteering.handler(ns, ReplySocketOptions.DEFAULTS, loopGuard));
+                            ch.pipeline().addLast(UdpSteering.handler(ns, ReplySocketOptions.DEFAULTS, loopGuard, replySockets));
                             handler.initChannel(ch);
                         }
                     });
@@ -331,8 +337,9 @@ public final class SteeringEngine implements AutoCloseable {
                 throw new IllegalStateException("steering is stopped");
             }
             ShadowCheck.check(rules.rules(), inventory(namespace), cookies(listeners), config.shadowingAllowed(),
-                    loopGuard.replySockets(), () -> peerPids(namespace, dispatcher.program().id()));
+                    replySockets.snapshot(), () -> peerSocketInodes(namespace, dispatcher.program().id()));
             change = dispatcher.apply(rules);
+            loopGuard.rulesInForce(dispatcher.rules());
         }
         ruleListeners.forEach(l -> l.accept(change));
         return change;
@@ -354,8 +361,9 @@ public final class SteeringEngine implements AutoCloseable {
                 throw new IllegalStateException("steering is stopped");
             }
             ShadowCheck.check(add, inventory(namespace), cookies(listeners), config.shadowingAllowed(),
-                    loopGuard.replySockets(), () -> peerPids(namespace, dispatcher.program().id()));
+                    replySockets.snapshot(), () -> peerSocketInodes(namespace, dispatcher.program().id()));
             change = dispatcher.change(remove, add);
+            loopGuard.rulesInForce(dispatcher.rules());
         }
         ruleListeners.forEach(l -> l.accept(change));
         return change;

@@ -3,13 +3,11 @@ package io.sksteer.netty;
 import io.sksteer.bpf.sklookup.Protocol;
 import io.sksteer.steering.RuleIndex;
 import io.sksteer.steering.RuleSet;
-import io.sksteer.steering.SteeringRule;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Supplier;
 
 /**
  * Keeps a steered UDP listener from answering itself. sk_lookup also runs for datagrams a process
@@ -18,23 +16,21 @@ import java.util.function.Supplier;
  * answers again: an endless loop from one datagram. Such a reply is not sent; it is counted and
  * logged at most once every 10 seconds.
  *
- * <p>The question is asked of the rules in force, through an index rebuilt when they change (its
- * cost follows the number of distinct prefix lengths, not of rules).
+ * <p>The engine hands over an index of the UDP rules whenever the rules in force change, so a
+ * reply costs one hash lookup per distinct prefix length and never builds anything.
  */
 public final class UdpLoopGuard {
 
     private static final System.Logger LOG = System.getLogger(UdpLoopGuard.class.getName());
     private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    private volatile Supplier<RuleSet> rules = RuleSet::empty;
-    private volatile RuleSet indexed;
-    private volatile RuleIndex index;
+    private volatile RuleIndex udpRules = RuleIndex.of(List.of());
     private final LongAdder refused = new LongAdder();
     private final AtomicLong nextLog = new AtomicLong(System.nanoTime());
 
-    /** Asks {@code rules} for the rules in force from now on. */
-    void watch(Supplier<RuleSet> rules) {
-        this.rules = rules;
+    /** Called with the rules in force, at start and after every change, before replies may use them. */
+    void rulesInForce(RuleSet rules) {
+        udpRules = RuleIndex.of(rules.rules().stream().filter(r -> r.protocol() == Protocol.UDP).toList());
     }
 
     /**
@@ -42,16 +38,8 @@ public final class UdpLoopGuard {
      * so, counts it (the caller drops it).
      */
     boolean refuses(InetSocketAddress recipient) {
-        RuleSet now = rules.get();
-        RuleIndex i = index;
-        if (now != indexed || i == null) {
-            List<SteeringRule> udp = now.rules().stream().filter(r -> r.protocol() == Protocol.UDP).toList();
-            i = RuleIndex.of(udp);
-            index = i;
-            indexed = now;
-        }
         InetSocketAddress to = UdpSteering.normalise(recipient);
-        var rule = i.match(Protocol.UDP, to.getAddress().getAddress(), to.getPort());
+        var rule = udpRules.match(Protocol.UDP, to.getAddress().getAddress(), to.getPort());
         if (rule.isEmpty()) {
             return false;
         }
@@ -63,21 +51,6 @@ public final class UdpLoopGuard {
                     + refused.sum() + " such replies so far (logged at most every 10 s)");
         }
         return true;
-    }
-
-    private final java.util.Set<Long> replySockets = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    void replySocketOpened(long cookie) {
-        replySockets.add(cookie);
-    }
-
-    void replySocketClosed(long cookie) {
-        replySockets.remove(cookie);
-    }
-
-    /** Cookies of the reply sockets the listeners hold now (bound to steered addresses, and ours). */
-    java.util.Set<Long> replySockets() {
-        return java.util.Set.copyOf(replySockets);
     }
 
     /** Replies not sent because they would have looped back, since start. */

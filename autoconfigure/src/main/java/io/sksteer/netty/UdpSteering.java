@@ -60,20 +60,22 @@ public final class UdpSteering {
      *     are created; the caller keeps it open while the listener lives
      */
     public static SteeredDatagramHandler handler(NetworkNamespace namespace) {
-        return new SteeredDatagramHandler(namespace, ReplySocketOptions.DEFAULTS, null);
+        return new SteeredDatagramHandler(namespace, ReplySocketOptions.DEFAULTS, null, null);
     }
 
     /** A new handler for one steered listener channel, keeping reply sockets as {@code options} say. */
     public static SteeredDatagramHandler handler(NetworkNamespace namespace, ReplySocketOptions options) {
-        return new SteeredDatagramHandler(namespace, options, null);
+        return new SteeredDatagramHandler(namespace, options, null, null);
     }
 
     /**
      * A new handler that also drops replies {@code loopGuard} says would be steered back to one
-     * of our listeners (the engine's listeners have one).
+     * of our listeners, and records its reply sockets in {@code replySockets} (the engine's
+     * listeners have both).
      */
-    public static SteeredDatagramHandler handler(NetworkNamespace namespace, ReplySocketOptions options, UdpLoopGuard loopGuard) {
-        return new SteeredDatagramHandler(namespace, options, loopGuard);
+    public static SteeredDatagramHandler handler(NetworkNamespace namespace, ReplySocketOptions options, UdpLoopGuard loopGuard,
+            ReplySocketRegistry replySockets) {
+        return new SteeredDatagramHandler(namespace, options, loopGuard, replySockets);
     }
 
     /**

@@ -173,22 +173,11 @@ public final class Os {
      */
     public static java.util.List<Integer> socketDescriptors() {
         java.util.List<Integer> out = new java.util.ArrayList<>();
-        try (java.nio.file.DirectoryStream<java.nio.file.Path> dir = java.nio.file.Files.newDirectoryStream(
-                java.nio.file.Path.of("/proc/self/fd"))) {
-            for (java.nio.file.Path p : dir) {
-                String target;
-                try {
-                    target = java.nio.file.Files.readSymbolicLink(p).toString();
-                } catch (java.io.IOException e) {
-                    continue; // closed while listing (the directory stream's own descriptor, for one)
-                }
-                if (target.startsWith("socket:[")) {
-                    out.add(Integer.parseInt(p.getFileName().toString()));
-                }
+        Procs.fdLinks("self", Integer.MAX_VALUE).forEach((fd, target) -> {
+            if (target.startsWith("socket:[")) {
+                out.add(fd);
             }
-        } catch (java.io.IOException e) {
-            throw new BpfException("list /proc/self/fd", 0, e.getMessage(), e);
-        }
+        });
         return out;
     }
 
@@ -214,19 +203,19 @@ public final class Os {
         if (soft == RLIM_INFINITY) {
             return null;
         }
-        try {
-            LibC.setrlimit(RLIMIT_MEMLOCK, NativeBuffer.allocate(16).putLong(0, RLIM_INFINITY).putLong(8, RLIM_INFINITY).address());
+        if (setMemlock(RLIM_INFINITY)) {
             return new long[] {soft, RLIM_INFINITY};
+        }
+        return hard != soft && setMemlock(hard) ? new long[] {soft, hard} : null;
+    }
+
+    /** Sets both limits of RLIMIT_MEMLOCK to {@code limit}; false where not permitted. */
+    private static boolean setMemlock(long limit) {
+        try {
+            LibC.setrlimit(RLIMIT_MEMLOCK, NativeBuffer.allocate(16).putLong(0, limit).putLong(8, limit).address());
+            return true;
         } catch (LastErrorException e) {
-            if (hard == soft) {
-                return null;
-            }
-            try {
-                LibC.setrlimit(RLIMIT_MEMLOCK, NativeBuffer.allocate(16).putLong(0, hard).putLong(8, hard).address());
-                return new long[] {soft, hard};
-            } catch (LastErrorException e2) {
-                return null;
-            }
+            return false;
         }
     }
 

@@ -17,8 +17,8 @@ import java.util.List;
  */
 public final class SockDiag {
 
-    /** More than this many sockets in one dump is refused rather than held in memory. */
-    public static final int MAX_SOCKETS = 1 << 20;
+    /** More than this many sockets in one dump is refused rather than held in memory (a few hundred bytes each). */
+    public static final int MAX_SOCKETS = 1 << 18;
 
     /** One socket as sock_diag reports it. */
     public record Entry(int family, int protocol, int state, InetSocketAddress local, InetSocketAddress remote, int uid,
