@@ -122,9 +122,20 @@ public final class SksteerAutoConfiguration {
             }
             adopted = sockets.all();
         }
-        SteeringEngine.Drain drain = new SteeringEngine.Drain(properties.getDrain().getTimeout(),
-                properties.getDrain().getQuietPeriod());
+        SteeringEngine.Drain drain = new SteeringEngine.Drain(nonNegative(properties.getDrain().getTimeout(), "sksteer.drain.timeout"),
+                nonNegative(properties.getDrain().getQuietPeriod(), "sksteer.drain.quiet-period"));
+        if (properties.getLiveChanges().getMaxBodySize() == null || properties.getLiveChanges().getMaxBodySize().toBytes() < 1) {
+            throw new InvalidRuleException("sksteer.live-changes.max-body-size", String.valueOf(properties.getLiveChanges().getMaxBodySize()),
+                    "must be at least 1B");
+        }
         return new SksteerLifecycle(config, handlers, adopted, drain);
+    }
+
+    private static java.time.Duration nonNegative(java.time.Duration d, String property) {
+        if (d == null || d.isNegative()) {
+            throw new InvalidRuleException(property, String.valueOf(d), "must not be negative");
+        }
+        return d;
     }
 
     @Bean
@@ -144,11 +155,7 @@ public final class SksteerAutoConfiguration {
                         + "' (listeners: " + config.listeners().keySet() + ")");
             }
             io.sksteer.bpf.sklookup.Protocol protocol = a.getProtocol() == null ? null
-                    : switch (a.getProtocol().trim().toLowerCase(java.util.Locale.ROOT)) {
-                        case "tcp" -> io.sksteer.bpf.sklookup.Protocol.TCP;
-                        case "udp" -> io.sksteer.bpf.sklookup.Protocol.UDP;
-                        default -> throw new InvalidRuleException(path + ".protocol", a.getProtocol(), "must be 'tcp' or 'udp'");
-                    };
+                    : SteeringConfig.Builder.protocol(a.getProtocol(), path + ".protocol");
             if (a.getPrefixes().isEmpty() || a.getPorts().isEmpty()) {
                 throw new InvalidRuleException(path, null, "needs at least one prefix and one port spec");
             }

@@ -231,7 +231,8 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
                     + "); " + refused + " traffic cannot reach it (leave bind unset: the default socket serves both)";
         }
 
-        private static Protocol protocol(String text, String path) {
+        /** {@code tcp} or {@code udp}, case ignored. @throws InvalidRuleException naming {@code path} otherwise */
+        public static Protocol protocol(String text, String path) {
             String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
             return switch (t) {
                 case "tcp" -> Protocol.TCP;

@@ -38,11 +38,17 @@ class InvalidConfigurationTest {
             IPv6 on an IPv4 socket    | sksteer.listeners.web.bind=127.0.0.1                  | sksteer.listeners.web.rules[0].prefixes[0] | fd00::/64     | IPv6 traffic cannot reach it
             bad bind address          | sksteer.listeners.web.bind=[::1                       | sksteer.listeners.web.bind                 | [::1          | missing ']'
             too many rules            | sksteer.max-rules=1                                   | sksteer.max-rules                          | 1             | raise sksteer.max-rules
+            address typed as a name   | sksteer.listeners.web.rules[0].prefixes=999.1.1.1     | sksteer.listeners.web.rules[0].prefixes[0] | 999.1.1.1     | not an IP address
+            unknown socket kind       | sksteer.listeners.web.socket=webserver                | sksteer.listeners.web.socket               | webserver     | 'bind', 'web-server' or 'management-server'
+            negative drain timeout    | sksteer.drain.timeout=-1s                             | sksteer.drain.timeout                      | PT-1S         | must not be negative
+            empty body limit          | sksteer.live-changes.max-body-size=0B                 | sksteer.live-changes.max-body-size         | 0B            | at least 1B
+            ceiling protocol          | sksteer.live-changes.allowed[0].protocol=sctp         | sksteer.live-changes.allowed[0].protocol   | sctp          | 'tcp' or 'udp'
             """)
     void failsStartupNamingThePropertyAndValue(String name, String override, String property, String value, String reason) {
         runner.withPropertyValues(
                         "sksteer.listeners.web.rules[0].prefixes=fd00::/64",
                         "sksteer.listeners.web.rules[0].ports=443,80",
+                        "sksteer.live-changes.allowed[0].prefixes=fd00::/64", "sksteer.live-changes.allowed[0].ports=all",
                         override)
                 .run(context -> {
                     assertThat(context).hasFailed();
