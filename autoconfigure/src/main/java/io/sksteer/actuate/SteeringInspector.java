@@ -66,7 +66,7 @@ public final class SteeringInspector {
         var program = e.dispatcher().program();
         List<SteeringReport.PeerReport> peers = new ArrayList<>();
         for (Peer p : peers(e, ids)) {
-            peers.add(new SteeringReport.PeerReport(p.id(), p.name(), p.sksteer(), p.runsAfterOurs(), io.sksteer.bpf.BpfProgram.holders(p.id())));
+            peers.add(new SteeringReport.PeerReport(p.id(), p.name(), p.sksteer(), p.runsAfterOurs(), holders(p.id())));
         }
         SteeringReport.ProgramReport programReport = new SteeringReport.ProgramReport(program.id(), program.name(),
                 program.tag(), ids.indexOf(program.id()) + 1, ids.size(), ids,
@@ -87,6 +87,30 @@ public final class SteeringInspector {
                     r.ports().toString(), r.listener(), c.lookups(), c.steered(), c.missingSocket(), c.assignErrors(), r.origin()));
         }
         return new SteeringReport(true, programReport, link, listeners, rules, features, capabilities);
+    }
+
+    private record Holders(long until, List<Long> pids) {
+    }
+
+    private static final long HOLDERS_TTL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    private final java.util.Map<Integer, Holders> holders = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The processes holding program {@code id}, read from /proc at most once every 10 s per
+     * program: finding them may read up to 100,000 files, which a stream of endpoint reads must
+     * not repeat.
+     */
+    private List<Long> holders(int id) {
+        long now = System.nanoTime();
+        Holders h = holders.get(id);
+        if (h == null || now - h.until() > 0) {
+            if (holders.size() > 64) {
+                holders.clear();
+            }
+            h = new Holders(now + HOLDERS_TTL_NANOS, io.sksteer.bpf.BpfProgram.holders(id));
+            holders.put(id, h);
+        }
+        return h.pids();
     }
 
     /** Another sk_lookup program of the namespace, relative to ours. */
@@ -170,7 +194,7 @@ public final class SteeringInspector {
         try {
             for (io.sksteer.bpf.BoundSocket s : io.sksteer.bpf.Sockets.bound(e.namespace())) {
                 if (s.protocol() == ipProtocol && s.takes(local.getAddress(), port) && (bound == null || !s.wildcard())) {
-                    bound = s.describe();   // an exact bind beats a wildcard one, as in the kernel's lookup
+                    bound = s.summary();   // an exact bind beats a wildcard one, as in the kernel's lookup
                 }
             }
         } catch (io.sksteer.bpf.BpfException ex) {

@@ -39,12 +39,22 @@ public record BoundSocket(int protocol, int family, InetSocketAddress local, boo
 
     /**
      * {@code tcp 127.0.0.1:9000 (uid 65534, inode 123456, pid 42 python3)}: the owning process is
-     * looked up among {@code /proc/PID/fd} links where visible (at most 100,000 descriptors read).
+     * looked up among {@code /proc/PID/fd} links where visible (at most 100,000 descriptors read),
+     * so this is for refusals, not for every request.
      */
     public String describe() {
+        return summary(owner());
+    }
+
+    /** {@code tcp 127.0.0.1:9000 (uid 65534, inode 123456)}: without looking for the owner, cheap. */
+    public String summary() {
+        return summary("");
+    }
+
+    private String summary(String owner) {
         String host = local.getAddress().getHostAddress();
         return (protocol == Sockets.IPPROTO_TCP ? "tcp " : "udp ") + (host.contains(":") ? "[" + host + "]" : host) + ":"
-                + local.getPort() + " (uid " + uid + ", inode " + inode + owner() + ")";
+                + local.getPort() + " (uid " + uid + ", inode " + inode + owner + ")";
     }
 
     /** The processes holding this socket, where {@code /proc} shows them (at most 100,000 descriptors read). */
