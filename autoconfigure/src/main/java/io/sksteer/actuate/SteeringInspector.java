@@ -8,7 +8,6 @@ import io.sksteer.bpf.LinkInfo;
 import io.sksteer.bpf.sklookup.Protocol;
 import io.sksteer.bpf.sklookup.SkLookupContext;
 import io.sksteer.bpf.sklookup.SkLookupTestRun;
-import io.sksteer.netty.AdoptedSocket;
 import io.sksteer.netty.SteeredListener;
 import io.sksteer.netty.SteeringEngine;
 import io.sksteer.steering.Prefix;
@@ -73,11 +72,11 @@ public final class SteeringInspector {
                 peers.stream().anyMatch(p -> p.sksteer() && p.runsAfterOurs()) ? "standby" : "serving", peers);
         LinkInfo info = e.link().info();
         SteeringReport.LinkReport link = new SteeringReport.LinkReport(info.id(), e.config().netns().toString(),
-                info.netnsInode() != 0 ? info.netnsInode() : e.namespace().inode(), info.attached());
+                info.netnsInode() != 0 ? info.netnsInode() : e.namespace().inode(), info.attached(), e.descriptorStore());
         List<SteeringReport.ListenerReport> listeners = new ArrayList<>();
         for (SteeredListener l : e.listeners().values()) {
             listeners.add(new SteeringReport.ListenerReport(l.name(), l.protocol().name().toLowerCase(Locale.ROOT),
-                    l.source() instanceof AdoptedSocket a ? a.owner() : "sksteer", text(l.boundAddress()), l.cookie(),
+                    l.openedBy(), text(l.boundAddress()), l.cookie(),
                     inSockmap(e, l), l.isOpen()));
         }
         List<SteeringReport.RuleReport> rules = new ArrayList<>();

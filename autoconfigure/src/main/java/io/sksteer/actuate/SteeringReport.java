@@ -68,14 +68,18 @@ public record SteeringReport(boolean running, ProgramReport program, LinkReport 
      * @param netns the namespace path configured
      * @param netnsInode the namespace's inode
      * @param attached whether the link is attached (false once detached or the namespace died)
+     * @param descriptorStore "storing" when the link and the listeners sksteer bound are kept in
+     *     the service manager's descriptor store (a stop leaves them attached and open), "off", or
+     *     why the store is unavailable
      */
-    public record LinkReport(int id, String netns, long netnsInode, boolean attached) {
+    public record LinkReport(int id, String netns, long netnsInode, boolean attached, String descriptorStore) {
     }
 
     /**
      * @param name listener name
      * @param protocol tcp or udp
-     * @param socket who opened its socket: "sksteer", or the application's server ("the web server (TomcatWebServer)")
+     * @param socket who opened its socket: "sksteer", "sksteer (inherited)" (taken over from the
+     *     service manager's descriptor store), or the application's server ("the web server (TomcatWebServer)")
      * @param boundAddress where its real socket is bound
      * @param cookie its socket cookie
      * @param inSockmap whether the dispatcher's SOCKMAP holds this socket now

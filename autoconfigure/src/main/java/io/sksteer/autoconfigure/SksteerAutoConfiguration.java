@@ -128,7 +128,13 @@ public final class SksteerAutoConfiguration {
             throw new InvalidRuleException("sksteer.live-changes.max-body-size", String.valueOf(properties.getLiveChanges().getMaxBodySize()),
                     "must be at least 1B");
         }
-        return new SksteerLifecycle(config, handlers, adopted, drain);
+        io.sksteer.bpf.FdStore fdStore = io.sksteer.bpf.FdStore.fromEnvironment(System.getenv(), ProcessHandle.current().pid(),
+                properties.getFdStore().isEnabled());
+        if (properties.getFdStore().isEnabled() && !fdStore.storing()) {
+            org.apache.commons.logging.LogFactory.getLog(SksteerAutoConfiguration.class).warn("sksteer.fd-store.enabled is true, but"
+                    + " the descriptor store is " + fdStore.state() + ": a stop detaches and drains as without it");
+        }
+        return new SksteerLifecycle(config, handlers, adopted, drain, fdStore);
     }
 
     private static java.time.Duration nonNegative(java.time.Duration d, String property) {

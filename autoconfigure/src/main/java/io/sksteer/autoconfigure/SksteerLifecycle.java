@@ -1,5 +1,6 @@
 package io.sksteer.autoconfigure;
 
+import io.sksteer.bpf.FdStore;
 import io.sksteer.netty.ListenerHandler;
 import io.sksteer.netty.SteeringEngine;
 import io.sksteer.steering.SteeringConfig;
@@ -25,15 +26,17 @@ public class SksteerLifecycle implements SmartLifecycle {
     private final Map<String, ListenerHandler> handlers;
     private final AdoptedSockets adopted;
     private final SteeringEngine.Drain drain;
+    private final FdStore fdStore;
     private volatile SteeringEngine engine;
 
     /** Steering to listeners sksteer binds, each served by its handler. */
     public SksteerLifecycle(SteeringConfig config, Map<String, ListenerHandler> handlers) {
-        this(config, handlers, AdoptedSockets.NONE, SteeringEngine.Drain.DEFAULT);
+        this(config, handlers, AdoptedSockets.NONE, SteeringEngine.Drain.DEFAULT, FdStore.none());
     }
 
     SksteerLifecycle(SteeringConfig config, Map<String, ListenerHandler> handlers, AdoptedSockets adopted,
-            SteeringEngine.Drain drain) {
+            SteeringEngine.Drain drain, FdStore fdStore) {
+        this.fdStore = fdStore;
         this.config = config;
         this.handlers = Map.copyOf(handlers);
         this.adopted = adopted;
@@ -44,7 +47,7 @@ public class SksteerLifecycle implements SmartLifecycle {
     public synchronized void start() {
         if (engine == null) {
             // The web server is bound by now (a lower phase): its socket can be found.
-            engine = SteeringEngine.start(config, handlers, adopted.find());
+            engine = SteeringEngine.start(config, handlers, adopted.find(), fdStore);
         }
     }
 

@@ -49,6 +49,9 @@ public class SksteerProperties {
     /** How a stop waits for connections steered just before the detach. */
     private final Drain drain = new Drain();
 
+    /** Restarts that keep steering: the service manager's descriptor store. */
+    private final FdStore fdStore = new FdStore();
+
     /** Rule changes while the application runs: over HTTP (the actuator) and through SksteerRules. */
     private final LiveChanges liveChanges = new LiveChanges();
 
@@ -58,6 +61,10 @@ public class SksteerProperties {
 
     public Drain getDrain() {
         return drain;
+    }
+
+    public FdStore getFdStore() {
+        return fdStore;
     }
 
     public boolean isEnabled() {
@@ -273,6 +280,31 @@ public class SksteerProperties {
 
         public void setPorts(List<String> ports) {
             this.ports = ports;
+        }
+    }
+
+    /**
+     * The service manager's file descriptor store (systemd: {@code FileDescriptorStoreMax=} in the
+     * unit, {@code $NOTIFY_SOCKET} set for the service).
+     */
+    public static class FdStore {
+
+        /**
+         * Whether to keep the sk_lookup link and the sockets of the listeners sksteer binds in the
+         * service manager's descriptor store once attached, so that they stay attached and open
+         * through a restart (or a crash) and the next process takes them over without a refused
+         * connection. A stop then neither detaches nor drains: what arrives waits in the sockets'
+         * queues. Needs {@code $NOTIFY_SOCKET}; without it a warning is logged and a stop detaches
+         * as usual. Inherited sockets and links are taken over whatever this says. Default: false.
+         */
+        private boolean enabled;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
         }
     }
 

@@ -45,6 +45,43 @@ public final class NetnsLink implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes over a link this process inherited (from a service manager's descriptor store): it
+     * must be an sk_lookup link attached to {@code namespace}. The descriptor is owned by the
+     * returned link; on refusal it is closed (which detaches nothing while another holder keeps it).
+     *
+     * @throws BpfException naming what the descriptor is instead
+     */
+    public static NetnsLink adopt(int fd, NetworkNamespace namespace) {
+        Fd owned = Fd.adopt(fd, "inherited sk_lookup link (fd " + fd + ")");
+        try {
+            NativeBuffer info = Bpf.objInfo(owned, 48, "read info of inherited fd " + fd);
+            int type = info.getInt(0);
+            long netns = Integer.toUnsignedLong(info.getInt(16));
+            int attachType = info.getInt(20);
+            if (type != LINK_TYPE_NETNS || attachType != AttachType.SK_LOOKUP.number()) {
+                throw new BpfException("adopt inherited link fd " + fd, Errno.EINVAL.number(),
+                        "it is a link of type " + type + ", attach type " + attachType + ", not an sk_lookup link");
+            }
+            if (netns != namespace.inode()) {
+                throw new BpfException("adopt inherited link fd " + fd, Errno.EINVAL.number(), "it is attached to the network namespace of inode "
+                        + netns + ", not to " + namespace.description() + " (inode " + namespace.inode() + ")");
+            }
+            return new NetnsLink(owned, namespace.description());
+        } catch (RuntimeException e) {
+            owned.close();
+            throw e;
+        }
+    }
+
+    /** {@code BPF_LINK_TYPE_NETNS}. */
+    private static final int LINK_TYPE_NETNS = 5;
+
+    /** The link's descriptor, to hand to a descriptor store. */
+    int descriptor() {
+        return fd.get();
+    }
+
     /** The kernel-wide link id. */
     public int id() {
         return id;

@@ -41,6 +41,16 @@ public final class Sockets {
         return Os.v6Only(socket.value());
     }
 
+    /** Closes a descriptor this process owns (one it inherited and does not use). */
+    public static void closeDescriptor(int fd) {
+        io.sksteer.bpf.internal.Fd.adopt(fd, "fd " + fd).close();
+    }
+
+    /** {@code SOCK_STREAM} (1) or {@code SOCK_DGRAM} (2), as {@code SO_TYPE} reports it. */
+    public static int type(SocketFd socket) {
+        return Os.socketType(socket.value());
+    }
+
     /** Whether the socket is listening ({@code SO_ACCEPTCONN}). */
     public static boolean isListening(SocketFd socket) {
         return Os.acceptsConnections(socket.value());

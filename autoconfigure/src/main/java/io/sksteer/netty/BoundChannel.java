@@ -6,16 +6,26 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.sksteer.bpf.SocketFd;
 import java.net.InetSocketAddress;
 
-/** A listener socket sksteer bound itself: a Netty epoll server or datagram channel. */
+/**
+ * A listener socket sksteer bound itself, or took over from a service manager's descriptor store:
+ * a Netty epoll server or datagram channel.
+ */
 final class BoundChannel implements ListenerSocket {
 
     private final Channel channel;
     private final SocketFd socket;
+    private final boolean inherited;
 
-    BoundChannel(Channel channel) {
+    BoundChannel(Channel channel, boolean inherited) {
         this.channel = channel;
+        this.inherited = inherited;
         this.socket = channel instanceof EpollServerSocketChannel s ? new SocketFd(s.fd().intValue())
                 : new SocketFd(((EpollDatagramChannel) channel).fd().intValue());
+    }
+
+    /** Whether the socket was inherited (bound by an earlier process) rather than bound here. */
+    boolean inherited() {
+        return inherited;
     }
 
     Channel channel() {

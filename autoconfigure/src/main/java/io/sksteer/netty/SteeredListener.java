@@ -23,6 +23,17 @@ public record SteeredListener(String name, Protocol protocol, ListenerSocket sou
     }
 
     /** Whether the application gave this listener's socket (its web server's, for one). */
+    /**
+     * Who opened the socket: "sksteer", "sksteer (inherited)" for one bound by an earlier process
+     * of the service and taken over from the service manager, or the application's server.
+     */
+    public String openedBy() {
+        if (source instanceof AdoptedSocket a) {
+            return a.owner();
+        }
+        return source instanceof BoundChannel b && b.inherited() ? "sksteer (inherited)" : "sksteer";
+    }
+
     public boolean adopted() {
         return source instanceof AdoptedSocket;
     }

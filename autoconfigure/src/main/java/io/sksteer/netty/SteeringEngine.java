@@ -14,6 +14,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.sksteer.bpf.BpfFeatures;
+import io.sksteer.bpf.FdStore;
 import io.sksteer.bpf.NetnsLink;
 import io.sksteer.bpf.NetworkNamespace;
 import io.sksteer.bpf.SocketFd;
@@ -71,10 +72,15 @@ public final class SteeringEngine implements AutoCloseable {
 
     private final UdpLoopGuard loopGuard;
     private final ReplySocketRegistry replySockets;
+    private final FdStore store;
+    /** Whether the store holds the link and the bound listeners' sockets: then a stop does not detach. */
+    private final boolean kept;
 
     private SteeringEngine(SteeringConfig config, NetworkNamespace namespace, EventLoopGroup group,
             Map<String, SteeredListener> listeners, Dispatcher dispatcher, NetnsLink link, UdpLoopGuard loopGuard,
-            ReplySocketRegistry replySockets) {
+            ReplySocketRegistry replySockets, FdStore store, boolean kept) {
+        this.store = store;
+        this.kept = kept;
         this.loopGuard = loopGuard;
         this.replySockets = replySockets;
         this.config = config;
@@ -108,6 +114,30 @@ public final class SteeringEngine implements AutoCloseable {
      */
     public static SteeringEngine start(SteeringConfig config, Map<String, ListenerHandler> handlers,
             Map<String, AdoptedSocket> adopted) {
+        return start(config, handlers, adopted, FdStore.none());
+    }
+
+    /**
+     * Starts steering, taking over what a service manager kept for this service ({@code store}):
+     * a listener sksteer binds takes the inherited socket named after it instead of binding one
+     * (when it fits: same protocol, listening, in the namespace, at the configured address), and
+     * an inherited dispatcher link is given the new program atomically instead of attaching a
+     * second one ({@code BPF_LINK_UPDATE}: no lookup sees neither). When {@code store} is storing,
+     * the link and those sockets are handed to it once attached, and {@link #close} leaves them
+     * attached and open there for the next process.
+     *
+     * @see #start(SteeringConfig, Map, Map)
+     */
+    public static SteeringEngine start(SteeringConfig config, Map<String, ListenerHandler> handlers,
+            Map<String, AdoptedSocket> adopted, FdStore store) {
+        if (store.storing()) {
+            for (ListenerSpec spec : config.listeners().values()) {
+                if (!spec.adopted() && !FdStore.validName(spec.name())) {
+                    throw new io.sksteer.steering.InvalidRuleException(spec.origin(), spec.name(), "a listener kept in the service manager's"
+                            + " descriptor store is stored under its name, which must be printable ASCII without ':' (at most 255)");
+                }
+            }
+        }
         for (ListenerSpec spec : config.listeners().values()) {
             if (spec.adopted() ? !adopted.containsKey(spec.name()) : !handlers.containsKey(spec.name())) {
                 throw new IllegalArgumentException("listener '" + spec.name() + "' has no " + (spec.adopted() ? "socket" : "handler"));
@@ -145,9 +175,11 @@ public final class SteeringEngine implements AutoCloseable {
                     checkAdopted(spec, a, config, ns);
                     source = a;
                 } else {
-                    Channel channel = bind(spec, handlers.get(spec.name()), ns, group, ipv6, loopGuard, replySockets);
+                    ListenerHandler handler = handlers.get(spec.name());
+                    Channel inherited = Inheritance.listener(spec, store, config, ns, group, handler, loopGuard, replySockets);
+                    Channel channel = inherited != null ? inherited : bind(spec, handler, ns, group, ipv6, loopGuard, replySockets);
                     made.add(() -> channel.close().awaitUninterruptibly(CLOSE_TIMEOUT.toMillis()));
-                    source = new BoundChannel(channel);
+                    source = new BoundChannel(channel, inherited != null);
                 }
                 SocketFd fd = source.socket();
                 bound.put(spec.name(), new SteeredListener(spec.name(), spec.protocol(), source, fd, Sockets.cookie(fd), slot));
@@ -164,12 +196,24 @@ public final class SteeringEngine implements AutoCloseable {
                 dispatcher.sockets().put(l.slot(), l.socket());
             }
             loopGuard.rulesInForce(dispatcher.rules());
-            // 4. Attach, last.
-            NetnsLink link = NetnsLink.attach(dispatcher.program(), ns);
-            LOG.log(System.Logger.Level.INFO, "sksteer: program " + dispatcher.program().id() + " attached to "
+            // 4. Attach, last: or swap the program of the link a previous process left attached.
+            NetnsLink link = Inheritance.link(store, ns);
+            String how;
+            if (link != null) {
+                NetnsLink held = link;
+                made.add(held);
+                int previous = held.info().programId();
+                held.update(dispatcher.program());
+                how = "swapped into inherited link " + held.id() + " (replacing program " + previous + ")";
+            } else {
+                link = NetnsLink.attach(dispatcher.program(), ns);
+                how = "attached";
+            }
+            LOG.log(System.Logger.Level.INFO, "sksteer: program " + dispatcher.program().id() + " " + how + " to "
                     + config.netns() + " (link " + link.id() + "), " + config.rules().size() + " rules over "
-                    + bound.size() + " listeners" + adoptedSummary(bound));
-            return new SteeringEngine(config, ns, group, bound, dispatcher, link, loopGuard, replySockets);
+                    + bound.size() + " listeners" + adoptedSummary(bound) + Inheritance.summary(bound));
+            boolean kept = Inheritance.keep(store, link, bound);
+            return new SteeringEngine(config, ns, group, bound, dispatcher, link, loopGuard, replySockets, store, kept);
         } catch (RuntimeException | Error e) {
             closeAll(made, e);
             throw e;
@@ -276,29 +320,39 @@ public final class SteeringEngine implements AutoCloseable {
                         .channelFactory(() -> ns.call(() -> new EpollServerSocketChannel(family)))
                         .option(ChannelOption.SO_BACKLOG, spec.backlog())
                         .option(EpollChannelOption.SO_REUSEPORT, spec.reusePort())
-                        .childHandler(new ChannelInitializer<Channel>() {
-                            @Override
-                            protected void initChannel(Channel ch) throws Exception {
-                                handler.initChannel(ch);
-                            }
-                        });
+                        .childHandler(tcpInitializer(handler));
                 return b.bind(address).sync().channel();
             }
             Bootstrap b = new Bootstrap().group(group)
                     .channelFactory(() -> ns.call(() -> new EpollDatagramChannel(family)))
                     .option(EpollChannelOption.SO_REUSEPORT, spec.reusePort())
-                    .handler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel ch) throws Exception {
-                            // First: original destinations in, replies out from them (see UdpSteering).
-                            ch.pipeline().addLast(UdpSteering.handler(ns, ReplySocketOptions.DEFAULTS, loopGuard, replySockets));
-                            handler.initChannel(ch);
-                        }
-                    });
+                    .handler(udpInitializer(handler, ns, loopGuard, replySockets));
             return b.bind(address).sync().channel();
         } catch (Exception e) {
             throw new ListenerBindException(spec.name(), spec.origin(), address, e);
         }
+    }
+
+    /** The pipeline of each accepted connection: the listener's handler. */
+    static ChannelInitializer<Channel> tcpInitializer(ListenerHandler handler) {
+        return new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) throws Exception {
+                handler.initChannel(ch);
+            }
+        };
+    }
+
+    /** The pipeline of a UDP listener: original destinations in, replies out from them (see UdpSteering), then the handler. */
+    static ChannelInitializer<Channel> udpInitializer(ListenerHandler handler, NetworkNamespace ns, UdpLoopGuard loopGuard,
+            ReplySocketRegistry replySockets) {
+        return new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) throws Exception {
+                ch.pipeline().addLast(UdpSteering.handler(ns, ReplySocketOptions.DEFAULTS, loopGuard, replySockets));
+                handler.initChannel(ch);
+            }
+        };
     }
 
     static boolean ipv6Available() {
@@ -381,6 +435,17 @@ public final class SteeringEngine implements AutoCloseable {
         return link;
     }
 
+    /**
+     * "storing" when the link and the bound listeners' sockets are kept in the service manager's
+     * descriptor store (a stop then leaves them attached and open), else what the store is.
+     */
+    public String descriptorStore() {
+        if (kept) {
+            return "storing";
+        }
+        return store.storing() ? "unavailable: the service manager did not take the descriptors (see the log)" : store.state();
+    }
+
     /** UDP replies not sent because the rules would have steered them back to our listeners (a loop). */
     public long loopedRepliesRefused() {
         return loopGuard.refusedReplies();
@@ -414,14 +479,18 @@ public final class SteeringEngine implements AutoCloseable {
         }
         closed = true;
         List<AutoCloseable> order = new ArrayList<>();
-        order.add(() -> {
-            if (link.info().attached()) {
-                link.detach();
-            }
-            // No lookup that began before the detach still runs the program after this.
-            io.sksteer.bpf.BpfProgram.awaitRunsInFlight();
-        });
-        order.add(() -> drain(drain));
+        if (!kept) {
+            order.add(() -> {
+                if (link.info().attached()) {
+                    link.detach();
+                }
+                // No lookup that began before the detach still runs the program after this.
+                io.sksteer.bpf.BpfProgram.awaitRunsInFlight();
+            });
+            order.add(() -> drain(drain));
+        }
+        // Kept in a descriptor store, the link stays attached and the listeners' sockets stay
+        // open there when ours close: what arrives now waits in their queues for the next process.
         order.add(link);
         order.add(dispatcher);
         for (SteeredListener l : listeners.values()) {
@@ -441,7 +510,8 @@ public final class SteeringEngine implements AutoCloseable {
         if (failure.getSuppressed().length > 0) {
             throw failure;
         }
-        LOG.log(System.Logger.Level.INFO, "sksteer: detached and closed");
+        LOG.log(System.Logger.Level.INFO, !kept ? "sksteer: detached and closed"
+                : "sksteer: closed; the link and the listener sockets stay attached and open in the service manager's descriptor store");
     }
 
     /**

@@ -61,6 +61,9 @@ final class LibC {
     /** {@code ssize_t recv(int, void *, size_t, int)}. */
     static native long recv(int fd, long buffer, long length, int flags) throws LastErrorException;
 
+    /** {@code ssize_t sendmsg(int, const struct msghdr *, int)}. */
+    static native long sendmsg(int fd, long msghdr, int flags) throws LastErrorException;
+
     /** {@code ssize_t recvmsg(int, struct msghdr *, int)}: ssize_t is a long on LP64. */
     static native long recvmsg(int fd, long msghdr, int flags) throws LastErrorException;
 }

@@ -23,6 +23,9 @@ public final class Os {
     private static final int MEMBARRIER_CMD_GLOBAL = 1;
     private static final int F_DUPFD_CLOEXEC = 1030;
     private static final int SO_ACCEPTCONN = 30;
+    private static final int SO_TYPE = 3;
+    private static final int F_SETFD = 2;
+    private static final int FD_CLOEXEC = 1;
     private static final int SOL_TCP = 6;
     private static final int TCP_INFO = 11;
     /** {@code struct tcp_info}: 8 bytes of u8 fields, then u32 rto, ato, snd_mss, rcv_mss, unacked. */
@@ -122,6 +125,24 @@ public final class Os {
     /** {@code IPV6_V6ONLY} of an AF_INET6 socket. */
     public static boolean v6Only(int socketFd) {
         return intSockopt(socketFd, SOL_IPV6, IPV6_V6ONLY, "read IPV6_V6ONLY") != 0;
+    }
+
+    /** {@code SO_TYPE}: SOCK_STREAM (1) or SOCK_DGRAM (2); fails with ENOTSOCK on a descriptor that is no socket. */
+    public static int socketType(int socketFd) {
+        return (int) intSockopt(socketFd, SOL_SOCKET, SO_TYPE, "read SO_TYPE");
+    }
+
+    /**
+     * Marks a descriptor close-on-exec ({@code fcntl(F_SETFD, FD_CLOEXEC)}), as a process does
+     * with the descriptors it inherited so that its own children do not inherit them in turn.
+     */
+    public static void setCloseOnExec(int fd) {
+        try {
+            LibC.syscall(Arch.require().fcntl, fd, F_SETFD, FD_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new BpfException("mark fd " + fd + " close-on-exec", e.getErrorCode(),
+                    e.getErrorCode() == Errno.EBADF.number() ? "no such descriptor" : null);
+        }
     }
 
     /** {@code SO_ACCEPTCONN}: whether the socket is listening. */
