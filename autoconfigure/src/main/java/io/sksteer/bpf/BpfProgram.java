@@ -17,6 +17,7 @@ import java.util.Optional;
 /** A loaded, verified program: one kernel object, one file descriptor. */
 public final class BpfProgram implements AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(BpfProgram.class.getName());
     private static final int FIRST_LOG_BYTES = 64 * 1024;
     private static final int MAX_LOG_BYTES = 64 * 1024 * 1024;
     private static final int INFO_BYTES = 232;
@@ -37,7 +38,8 @@ public final class BpfProgram implements AutoCloseable {
     /**
      * Loads {@code spec}, binding each map it names to the map of that name in {@code maps}.
      *
-     * @throws VerifierException when the verifier rejects the program (with its whole log)
+     * @throws VerifierException when the verifier rejects the program (with its whole log and the
+     *     program's listing; both are also logged at DEBUG by this class's logger)
      * @throws BpfException for any other refusal (EPERM names the capabilities)
      */
     public static BpfProgram load(ProgramSpec spec, Collection<? extends KernelMap> maps) {
@@ -62,7 +64,13 @@ public final class BpfProgram implements AutoCloseable {
         }
         if (result.program() == null) {
             if (!result.log().isBlank()) {
-                throw new VerifierException(operation, result.errno(), result.log());
+                // The message stays a summary; the whole log and the listing to read it against
+                // are in the exception, and in the log for whoever turns this logger to DEBUG.
+                VerifierException rejected = new VerifierException(operation, result.errno(), result.log(),
+                        Disassembler.listing(spec));
+                LOG.log(System.Logger.Level.DEBUG, () -> rejected.getMessage() + "\n"
+                        + rejected.logWithListing());
+                throw rejected;
             }
             throw new BpfException(operation, result.errno(), switch (Errno.nameOf(result.errno())) {
                 case "EPERM" -> Capabilities.NEEDED + "; this process has " + Capabilities.current();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sksteer.bpf.BpfException;
 import io.sksteer.bpf.Errno;
+import io.sksteer.bpf.VerifierException;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
@@ -24,5 +25,19 @@ class BpfFailureAnalyzerTest {
         FailureAnalysis a = new BpfFailureAnalyzer().analyze(new IllegalStateException("start failed", feature));
         assertThat(a.getDescription()).contains("This kernel lacks what sksteer needs").contains("sk_lookup programs");
         assertThat(a.getAction()).contains("Linux 5.9 or later");
+    }
+
+    @Test
+    void aVerifierRejectionKeepsTheShortSummaryAndSaysWhereTheLogAndListingAre() {
+        VerifierException rejected = new VerifierException("load program 'sksteer_steer'", Errno.EACCES.number(),
+                "0: (b7) r0 = 2\n1: (95) exit\nAt program exit the register R0 has smin=2 smax=2 should have been in [0, 1]\n",
+                "0: (b7) r0 = 2\n1: (95) exit");
+
+        FailureAnalysis a = new BpfFailureAnalyzer().analyze(new IllegalStateException("start failed", rejected));
+
+        assertThat(a.getDescription()).contains("verifier rejected").contains(rejected.getMessage())
+                .doesNotContain("could not use BPF");
+        assertThat(a.getAction()).contains("logging.level.io.sksteer.bpf.BpfProgram=DEBUG").contains("listing()")
+                .doesNotContain("CAP_BPF");
     }
 }

@@ -154,6 +154,33 @@ class ErrnoAndExceptionTest {
     }
 
     @Test
+    void keepsTheListingOutOfTheMessage() {
+        String listing = "0: (bf) r6 = r1\n1: (61) r7 = *(u32 *)(r6 +60)\n2: (79) r0 = *(u64 *)(r6 +4)\n3: (95) exit";
+
+        VerifierException e = new VerifierException("load program 'dispatch'", 13, VERIFIER_LOG, listing);
+
+        assertThat(e.listing()).isEqualTo(listing);
+        assertThat(e.getMessage()).isEqualTo(new VerifierException("load program 'dispatch'", 13, VERIFIER_LOG).getMessage())
+                .doesNotContain("(95) exit");
+    }
+
+    @Test
+    void hasAnEmptyListingWhenTheProgramIsNotKnown() {
+        VerifierException e = new VerifierException("load", 13, VERIFIER_LOG);
+
+        assertThat(e.listing()).isEmpty();
+        assertThat(e.logWithListing()).isEqualTo("verifier log:\n" + VERIFIER_LOG.stripTrailing());
+    }
+
+    @Test
+    void putsTheWholeLogBeforeTheListingForALogFile() {
+        VerifierException e = new VerifierException("load", 13, VERIFIER_LOG, "0: (bf) r6 = r1\n1: (95) exit");
+
+        assertThat(e.logWithListing()).isEqualTo("verifier log:\n" + VERIFIER_LOG.stripTrailing()
+                + "\n\nprogram listing:\n0: (bf) r6 = r1\n1: (95) exit");
+    }
+
+    @Test
     void isABpfExceptionWithTheKernelsErrno() {
         VerifierException e = new VerifierException("load", 13, VERIFIER_LOG);
 
