@@ -176,7 +176,9 @@ public final class FdStore {
      * @throws BpfException when the notification cannot be sent
      */
     public void keep(NetnsLink link) {
-        keep(LINK_NAME, link.descriptor());
+        // A link descriptor cannot be polled: FDPOLL=0 says so (systemd otherwise watches a stored
+        // descriptor for POLLHUP to drop it).
+        keep(LINK_NAME, link.descriptor(), "FDPOLL=0\n");
     }
 
     /**
@@ -185,13 +187,17 @@ public final class FdStore {
      * @throws BpfException when the notification cannot be sent
      */
     public void keep(String name, int fd) {
+        keep(name, fd, "");
+    }
+
+    private void keep(String name, int fd, String extra) {
         if (!storing) {
             return;
         }
         if (!validName(name)) {
             throw new IllegalArgumentException("'" + name + "' cannot name a stored descriptor (printable ASCII, no ':', at most 255)");
         }
-        Notify.send(notifySocket, "FDSTORE=1\nFDNAME=" + name + "\n", fd);
+        Notify.send(notifySocket, "FDSTORE=1\nFDNAME=" + name + "\n" + extra, fd);
     }
 
     /**
