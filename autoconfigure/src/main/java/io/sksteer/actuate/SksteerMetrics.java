@@ -32,6 +32,19 @@ public class SksteerMetrics implements MeterBinder, SmartLifecycle {
     /** Per registry, the meters of each rule ({@link SteeringRule#describe()}). */
     private final Map<MeterRegistry, Map<String, List<Meter>>> ruleMeters = new HashMap<>();
     private volatile boolean running;
+    /** Changes of more rules than this return before their meters are registered. */
+    static final int WAIT_FOR_METERS_UP_TO = 256;
+    /** One thread at most, gone after a second idle: the changes' meters in order, nothing kept running. */
+    private final java.util.concurrent.ThreadPoolExecutor follower = new java.util.concurrent.ThreadPoolExecutor(1, 1, 1,
+            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "sksteer-metrics");
+                t.setDaemon(true);
+                return t;
+            });
+
+    {
+        follower.allowCoreThreadTimeOut(true);
+    }
 
     public SksteerMetrics(Supplier<SteeringEngine> engine) {
         this.engine = engine;
@@ -58,7 +71,21 @@ public class SksteerMetrics implements MeterBinder, SmartLifecycle {
         if (e != null) {
             // Rules changed at run time: the meters of the rules that went are removed and meters
             // added for the new ones; the others stay, whatever the number of rules.
-            e.onRulesChanged(change -> registries.forEach(registry -> follow(registry, change)));
+            // Registering meters costs some 10 µs each, four per rule: a change of thousands of
+            // rules must not wait for it to be in force. One thread keeps the changes in order;
+            // a small change waits for its meters, so they are there when it returns.
+            e.onRulesChanged(change -> {
+                java.util.concurrent.Future<?> done = follower.submit(() -> registries.forEach(registry -> follow(registry, change)));
+                if (change.removed().size() + change.added().size() <= WAIT_FOR_METERS_UP_TO) {
+                    try {
+                        done.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex) {
+                        // the meters are late or failed: steering is not affected
+                    }
+                }
+            });
         }
     }
 

@@ -51,17 +51,12 @@ final class ConfigurationRefresh implements ApplicationListener<EnvironmentChang
         List<String> restartNeeded = sksteerKeys.stream().filter(k -> !isLive(k)).toList();
         RuleSet next;
         try {
-            SksteerProperties fresh = Binder.get(environment).bind("sksteer", SksteerProperties.class).orElseGet(SksteerProperties::new);
+            Map<String, List<SteeringConfig.RuleText>> texts = RuleProperties.read(environment);
+            if (texts == null) {
+                texts = bound(environment);
+            }
             bindNanos = System.nanoTime() - t0;
             SteeringConfig config = lifecycle.config();
-            Map<String, List<SteeringConfig.RuleText>> texts = new LinkedHashMap<>();
-            fresh.getListeners().forEach((name, l) -> {
-                List<SteeringConfig.RuleText> list = new ArrayList<>();
-                for (SksteerProperties.Rule r : l.getRules()) {
-                    list.add(new SteeringConfig.RuleText(r.getPrefixes(), r.getPorts(), r.isAllowShadowing()));
-                }
-                texts.put(name, list);
-            });
             next = SteeringConfig.Builder.rules(config.listeners(), texts, config.maxRules(),
                     (listener, i) -> "sksteer.listeners." + listener + ".rules[" + i + "]", "sksteer.max-rules");
             validateNanos = System.nanoTime() - t0 - bindNanos;
@@ -75,7 +70,7 @@ final class ConfigurationRefresh implements ApplicationListener<EnvironmentChang
             rules.applyConfigured(next, restartNeeded);
             lastNanos = System.nanoTime() - t0;
             LOG.log(System.Logger.Level.INFO, "sksteer: refreshed rules in force (" + next.size() + " configured) in "
-                    + lastNanos / 1_000_000 + " ms (binding the properties: " + bindNanos / 1_000_000 + " ms, validating the rules: " + validateNanos / 1_000_000 + " ms)" + (restartNeeded.isEmpty() ? "" : "; these take effect only at a restart: "
+                    + lastNanos / 1_000_000 + " ms (reading the properties: " + bindNanos / 1_000_000 + " ms, validating the rules: " + validateNanos / 1_000_000 + " ms)" + (restartNeeded.isEmpty() ? "" : "; these take effect only at a restart: "
                             + restartNeeded));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "sksteer: a refresh of " + sksteerKeys + " was refused, the rules in force stay: "
@@ -83,8 +78,25 @@ final class ConfigurationRefresh implements ApplicationListener<EnvironmentChang
         }
     }
 
+    /** The rules as the Binder binds them: where a property source cannot list its keys. */
+    static Map<String, List<SteeringConfig.RuleText>> bound(Environment environment) {
+        SksteerProperties fresh = Binder.get(environment).bind("sksteer", SksteerProperties.class).orElseGet(SksteerProperties::new);
+        Map<String, List<SteeringConfig.RuleText>> texts = new LinkedHashMap<>();
+        fresh.getListeners().forEach((name, l) -> {
+            List<SteeringConfig.RuleText> list = new ArrayList<>();
+            for (SksteerProperties.Rule r : l.getRules()) {
+                list.add(new SteeringConfig.RuleText(r.getPrefixes(), r.getPorts(), r.isAllowShadowing()));
+            }
+            texts.put(name, list);
+        });
+        return texts;
+    }
+
     /** Whether a key takes effect at a refresh: the rules of a listener, and nothing else. */
     static boolean isLive(String key) {
-        return key.matches("sksteer\\.listeners\\.[^.]+\\.rules(\\[\\d+\\])?(\\.(prefixes|ports)(\\[\\d+\\])?)?");
+        return LIVE.matcher(key).matches();
     }
+
+    private static final java.util.regex.Pattern LIVE = java.util.regex.Pattern.compile(
+            "sksteer\\.listeners\\.[^.]+\\.rules(\\[\\d+\\])?(\\.(prefixes|ports|allow-shadowing)(\\[\\d+\\])?)?");
 }

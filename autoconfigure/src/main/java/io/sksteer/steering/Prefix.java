@@ -27,6 +27,12 @@ public record Prefix(byte[] address, int length) implements Comparable<Prefix> {
         address = address.clone();
     }
 
+    // Compiled once: a refresh parses tens of thousands of prefixes.
+    private static final java.util.regex.Pattern V6_TEXT = java.util.regex.Pattern.compile("[0-9A-Fa-f:.]+");
+    private static final java.util.regex.Pattern V4_TEXT = java.util.regex.Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+    private static final java.util.regex.Pattern LENGTH_TEXT = java.util.regex.Pattern.compile("[0-9]{1,3}");
+    private static final java.util.regex.Pattern DOT = java.util.regex.Pattern.compile("\\.");
+
     /**
      * Parses {@code 10.1.0.0/16}, {@code 2001:db8::/32}, or a bare address.
      *
@@ -41,7 +47,7 @@ public record Prefix(byte[] address, int length) implements Comparable<Prefix> {
         int slash = t.indexOf('/');
         String addressText = slash < 0 ? t : t.substring(0, slash);
         boolean v6Text = addressText.contains(":");
-        if (!addressText.matches(v6Text ? "[0-9A-Fa-f:.]+" : "[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+        if (!(v6Text ? V6_TEXT : V4_TEXT).matcher(addressText).matches()) {
             throw new InvalidRuleException(property, text, "not an IPv4 or IPv6 address (names are not resolved)");
         }
         InetAddress parsed = literal(addressText, v6Text);
@@ -74,7 +80,7 @@ public record Prefix(byte[] address, int length) implements Comparable<Prefix> {
             if (v6) {
                 return InetAddress.getByName("[" + text + "]");
             }
-            String[] octets = text.split("\\.");
+            String[] octets = DOT.split(text);
             byte[] b = new byte[4];
             for (int i = 0; i < 4; i++) {
                 int v = Integer.parseInt(octets[i]);
@@ -91,7 +97,7 @@ public record Prefix(byte[] address, int length) implements Comparable<Prefix> {
 
     private static int parseLength(String t, int slash, int max, String property, String text) {
         String lengthText = t.substring(slash + 1);
-        if (!lengthText.matches("[0-9]{1,3}")) {
+        if (!LENGTH_TEXT.matcher(lengthText).matches()) {
             throw new InvalidRuleException(property, text, "prefix length must be a number from 0 to " + max);
         }
         int length = Integer.parseInt(lengthText);

@@ -194,6 +194,11 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
                     if (ports.isEmpty()) {
                         throw new InvalidRuleException(rulePath + ".ports", null, "a rule needs at least one port, range or 'all'");
                     }
+                    // Each port spec parsed once per rule, not once per prefix.
+                    List<PortSpec> portSpecs = new ArrayList<>(ports.size());
+                    for (int q = 0; q < ports.size(); q++) {
+                        portSpecs.add(PortSpec.parse(ports.get(q), rulePath + ".ports[" + q + "]"));
+                    }
                     for (int p = 0; p < prefixes.size(); p++) {
                         String prefixPath = rulePath + ".prefixes[" + p + "]";
                         Prefix net = Prefix.parse(prefixes.get(p), prefixPath);
@@ -203,8 +208,7 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
                         if (!net.isIpv4() && !spec.acceptsIpv6()) {
                             throw new InvalidRuleException(prefixPath, prefixes.get(p), familyMismatch(spec, "IPv4", "IPv6"));
                         }
-                        for (int q = 0; q < ports.size(); q++) {
-                            PortSpec portSpec = PortSpec.parse(ports.get(q), rulePath + ".ports[" + q + "]");
+                        for (PortSpec portSpec : portSpecs) {
                             rules.add(new SteeringRule(spec.protocol(), net, portSpec, name, rulePath));
                         }
                     }

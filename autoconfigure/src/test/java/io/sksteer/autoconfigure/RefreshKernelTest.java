@@ -182,15 +182,20 @@ class RefreshKernelTest {
         assertThat(app.getBean(SksteerLifecycle.class).engine().rules().size()).isEqualTo(10_002);
         assertThat(tcpLabel(ns, addr("127.88.39.15", 8080))).isEqualTo("a");
 
-        // Again, warm: the same 10,000 rules move to another port (10,000 out, 10,000 in).
-        Files.writeString(file, Files.readString(file).replace("ports=8080", "ports=8081"));
-        long t1 = System.nanoTime();
-        refresh();
-        long total2 = (System.nanoTime() - t1) / 1_000_000;
-        long ours2 = app.getBean(ConfigurationRefresh.class).lastNanos() / 1_000_000;
-        assertThat(tcpLabel(ns, addr("127.88.39.15", 8081))).isEqualTo("a");
-        assertThat(tcpLabel(ns, addr("127.88.39.15", 8080))).isEqualTo("refused");
+        // Again, warm: the same 10,000 rules move to another port (10,000 out, 10,000 in), three times.
+        List<Long> moves = new ArrayList<>();
+        List<Long> movesTotal = new ArrayList<>();
+        for (int port = 8081; port <= 8083; port++) {
+            Files.writeString(file, Files.readString(file).replace("ports=" + (port - 1), "ports=" + port));
+            long t1 = System.nanoTime();
+            refresh();
+            movesTotal.add((System.nanoTime() - t1) / 1_000_000);
+            moves.add(app.getBean(ConfigurationRefresh.class).lastNanos() / 1_000_000);
+            assertThat(tcpLabel(ns, addr("127.88.39.15", port))).isEqualTo("a");
+            assertThat(tcpLabel(ns, addr("127.88.39.15", port - 1))).isEqualTo("refused");
+        }
         System.out.println("[sksteer] RefreshKernelTest: 10,000 rules added by a first refresh: " + ours + " ms in sksteer, "
-                + total + " ms for the whole refresh; moved by a second: " + ours2 + " ms in sksteer, " + total2 + " ms in all");
+                + total + " ms for the whole refresh; moved (10,000 out, 10,000 in) by three more: " + moves + " ms in sksteer, "
+                + movesTotal + " ms in all");
     }
 }
