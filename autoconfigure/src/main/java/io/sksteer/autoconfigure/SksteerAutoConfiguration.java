@@ -35,6 +35,12 @@ import org.springframework.core.env.Environment;
 @EnableConfigurationProperties(SksteerProperties.class)
 public final class SksteerAutoConfiguration {
 
+    /** Before any bean is created: a mistyped key fails startup before anything reaches the kernel. */
+    @Bean
+    static UnknownKeyCheck sksteerUnknownKeyCheck() {
+        return new UnknownKeyCheck();
+    }
+
     @Bean
     @ConditionalOnMissingBean
     SteeringConfig sksteerConfig(SksteerProperties properties, Environment environment) {
