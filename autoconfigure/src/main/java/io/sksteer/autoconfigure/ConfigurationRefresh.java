@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.cloud.context.environment.EnvironmentChangeEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.core.env.Environment;
@@ -48,9 +49,24 @@ final class ConfigurationRefresh implements ApplicationListener<EnvironmentChang
             return;
         }
         long t0 = System.nanoTime();
-        List<String> restartNeeded = sksteerKeys.stream().filter(k -> !isLive(k)).toList();
+        // The rule keys take effect now; of the others, a property needs a restart, and a key that
+        // is no property refuses the refresh below (if it is still there: removed keys change too).
+        List<String> restartNeeded = new ArrayList<>();
+        List<String> unknown = new ArrayList<>();
+        for (String k : sksteerKeys) {
+            if (isLive(k)) {
+                continue;
+            }
+            ConfigurationPropertyName name = ConfigurationPropertyName.adapt(k, '.');
+            if (SksteerPropertyKeys.INSTANCE.isKnown(name, false) || name.equals(UnknownKeyCheck.KERNEL_TESTS_SWITCH)) {
+                restartNeeded.add(k);
+            } else if (environment.containsProperty(k)) {
+                unknown.add(k);
+            }
+        }
         RuleSet next;
         try {
+            refuseUnknown(unknown);
             Map<String, List<SteeringConfig.RuleText>> texts = RuleProperties.read(environment);
             if (texts == null) {
                 texts = bound(environment);
@@ -76,6 +92,20 @@ final class ConfigurationRefresh implements ApplicationListener<EnvironmentChang
             LOG.log(System.Logger.Level.WARNING, "sksteer: a refresh of " + sksteerKeys + " was refused, the rules in force stay: "
                     + e.getMessage());
         }
+    }
+
+    /**
+     * A refreshed key under {@code sksteer.} that is no property refuses the refresh, as it would
+     * fail a start: a mistyped rule would otherwise be dropped without a word.
+     */
+    private static void refuseUnknown(List<String> keys) {
+        if (keys.isEmpty()) {
+            return;
+        }
+        List<String> named = keys.stream().limit(UnknownKeyCheck.MAX_REPORTED).map(k -> k + " (nearest known: "
+                + SksteerPropertyKeys.INSTANCE.nearest(ConfigurationPropertyName.adapt(k, '.')) + ")").toList();
+        throw new io.sksteer.steering.InvalidRuleException(keys.get(0), null, "not a sksteer property: " + String.join(", ", named)
+                + (keys.size() > named.size() ? ", and " + (keys.size() - named.size()) + " more" : ""));
     }
 
     /** The rules as the Binder binds them: where a property source cannot list its keys. */

@@ -142,6 +142,12 @@ class RefreshKernelTest {
         assertThat(h.getStatus().getCode()).isEqualTo("UP");
         assertThat(h.getDetails().get("warnings").toString()).contains("the last refresh was refused")
                 .contains("sksteer.listeners.b.rules[0].ports[1]");
+        // A mistyped key is refused too, naming it and the key meant, instead of being dropped.
+        config("8000-8099", "9000", "sksteer.listeners.c.rules[1].prefixes=127.77.3.0/24\nsksteer.listeners.c.rules[1].prots=81");
+        refresh();
+        assertThat(health.health().getDetails().get("warnings").toString()).contains("the last refresh was refused")
+                .contains("sksteer.listeners.c.rules[1].prots").contains("nearest known: sksteer.listeners.c.rules[1].ports");
+        assertThat(tcpLabel(ns, addr("127.77.3.1", 81))).as("nothing of the refused refresh is in force").isEqualTo("refused");
         config("8000-8099", "9000,9100", "");
         refresh();
         assertThat(health.health().getDetails()).doesNotContainKey("warnings");
