@@ -61,17 +61,12 @@ public final class ChildJvm {
         }
 
         public String output() {
-            try {
-                return Files.readString(output, StandardCharsets.UTF_8);
-            } catch (java.io.IOException e) {
-                return "(output unreadable: " + e + ")";
-            }
+            return new OutputFile(output).read();
         }
 
         /** Waits until the output contains {@code text} (or the child dies, or {@code limit} passes). */
         public boolean awaitOutput(String text, Duration limit) {
-            String out = Awaits.until(this::output, o -> o.contains(text) || !process.isAlive(), limit);
-            return out.contains(text);
+            return new OutputFile(output).await(text, () -> !process.isAlive(), limit);
         }
 
         /** SIGKILL, then wait for the process to be gone. */

@@ -92,15 +92,11 @@ public final class ServiceManager implements AutoCloseable {
         }
 
         public String output() {
-            try {
-                return Files.readString(output, StandardCharsets.UTF_8);
-            } catch (java.io.IOException e) {
-                return "(output unreadable: " + e + ")";
-            }
+            return new OutputFile(output).read();
         }
 
         public boolean awaitOutput(String text, Duration limit) {
-            return Awaits.until(this::output, o -> o.contains(text) || exited(), limit).contains(text);
+            return new OutputFile(output).await(text, this::exited, limit);
         }
 
         /** Sends {@code signal} (15: SIGTERM, 9: SIGKILL). */

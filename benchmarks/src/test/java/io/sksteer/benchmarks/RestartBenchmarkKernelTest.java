@@ -6,12 +6,11 @@ import io.sksteer.testkit.Awaits;
 import io.sksteer.testkit.KernelTest;
 import io.sksteer.testkit.ServiceManager;
 import io.sksteer.testkit.TestNetns;
+import io.sksteer.testkit.UdpRequestLoop;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,29 +95,8 @@ class RestartBenchmarkKernelTest {
         }
 
         private void udpLoop() {
-            try (DatagramChannel client = DatagramChannel.open().connect(new InetSocketAddress("127.79.2.53", 53))) {
-                client.socket().setSoTimeout(60_000);
-                int n = 0;
-                while (!stop.get()) {
-                    String sent = "q" + n++;
-                    client.write(ByteBuffer.wrap(sent.getBytes(StandardCharsets.US_ASCII)));
-                    var p = new java.net.DatagramPacket(new byte[128], 128);
-                    try {
-                        client.socket().receive(p);
-                        if (new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII).endsWith(" " + sent)) {
-                            udp.incrementAndGet();
-                        } else {
-                            failed.incrementAndGet();
-                        }
-                    } catch (java.io.IOException e) {
-                        failed.incrementAndGet();
-                        // A refused send (ICMP port unreachable) shows as an error here: pace the retries.
-                        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-                    }
-                }
-            } catch (Exception e) {
-                failed.incrementAndGet();
-            }
+            new UdpRequestLoop(new InetSocketAddress("127.79.2.53", 53), "q", 60_000, sr -> sr[1].endsWith(" " + sr[0]), stop,
+                    udp::incrementAndGet, f -> failed.incrementAndGet()).run();
         }
 
         void awaitServed(int more) {

@@ -8,11 +8,10 @@ import io.sksteer.testkit.ChildJvm;
 import io.sksteer.testkit.HttpProbe;
 import io.sksteer.testkit.KernelTest;
 import io.sksteer.testkit.TestNetns;
+import io.sksteer.testkit.UdpRequestLoop;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -92,30 +91,8 @@ class RollingRestartKernelTest {
                             }
                         }
                     }, "tcp-loop"),
-                    new Thread(() -> {
-                        try (DatagramChannel client = DatagramChannel.open().connect(addr("127.77.9.9", 5353))) {
-                            client.socket().setSoTimeout(2000);
-                            int n = 0;
-                            while (!stop.get()) {
-                                String sent = "ping " + n++;
-                                client.write(ByteBuffer.wrap(sent.getBytes(StandardCharsets.US_ASCII)));
-                                var p = new java.net.DatagramPacket(new byte[64], 64);
-                                try {
-                                    client.socket().receive(p);
-                                    String got = new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII);
-                                    if (got.equals(sent)) {
-                                        udpOk.incrementAndGet();
-                                    } else {
-                                        failures.add("udp: sent '" + sent + "', got '" + got + "'");
-                                    }
-                                } catch (java.net.SocketTimeoutException e) {
-                                    failures.add("udp: no reply to '" + sent + "'");
-                                }
-                            }
-                        } catch (Exception e) {
-                            failures.add("udp: " + e);
-                        }
-                    }, "udp-loop"))));
+                    new Thread(new UdpRequestLoop(addr("127.77.9.9", 5353), "ping ", 2000, sr -> sr[1].equals(sr[0]), stop,
+                            udpOk::incrementAndGet, failures::add), "udp-loop"))));
             assertThat(Awaits.until(() -> tcpOk.get() > 20 && udpOk.get() > 20, ok -> ok, Duration.ofSeconds(20)))
                     .as("both loops served by the first instance; failures: %s", failures).isTrue();
 
