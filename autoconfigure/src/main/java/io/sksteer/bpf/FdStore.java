@@ -59,6 +59,14 @@ public final class FdStore {
     }
 
     /**
+     * Descriptors handed over by other means than the environment (a launcher of the
+     * application's own), owned by the store until taken; nothing is stored.
+     */
+    public static FdStore of(List<Inherited> passed) {
+        return new FdStore(null, false, "off", passed);
+    }
+
+    /**
      * Reads what this process was given ({@code env} is the process environment, {@code pid} this
      * process's id) and marks the inherited descriptors close-on-exec.
      *

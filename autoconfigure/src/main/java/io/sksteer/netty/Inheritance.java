@@ -51,8 +51,9 @@ final class Inheritance {
         String refusal;
         try {
             refusal = misfit(spec, new SocketFd(fd), config, ns);
-        } catch (RuntimeException e) {
-            refusal = "it cannot be inspected (" + e.getMessage() + ")";
+        } catch (BpfException e) {
+            refusal = e.errnoValue() == io.sksteer.bpf.Errno.ENOTSOCK ? "it is not a socket"
+                    : "it cannot be inspected (" + e.getMessage() + ")";
         }
         if (refusal != null) {
             LOG.log(System.Logger.Level.WARNING, "sksteer: listener '" + spec.name() + "' does not take the inherited descriptor "
