@@ -66,19 +66,12 @@ final class RuleProperties {
                 continue;
             }
             Map<String, TreeMap<Integer, Raw>> here = new LinkedHashMap<>();
-            for (Map.Entry<ConfigurationPropertyName, ConfigurationProperty> entry : entries(iterable).entrySet()) {
-                ConfigurationPropertyName name = entry.getKey();
-                if (name.getNumberOfElements() <= RULES - 1) {
+            for (Key key : keys(iterable)) {
+                out.computeIfAbsent(key.listener(), l -> new ArrayList<>());
+                if (key.rule() == NOT_A_RULE || rulesFound.containsKey(key.listener())) {
                     continue;
                 }
-                String listener = name.getElement(2, Form.ORIGINAL);
-                out.computeIfAbsent(listener, l -> new ArrayList<>());
-                if (rulesFound.containsKey(listener) || name.getNumberOfElements() <= RULES
-                        || !name.getElement(RULES, Form.UNIFORM).equals("rules")) {
-                    continue;
-                }
-                here.computeIfAbsent(listener, l -> new TreeMap<>());
-                collect(here.get(listener), name, entry.getValue(), environment);
+                collect(here.computeIfAbsent(key.listener(), l -> new TreeMap<>()), key, environment);
             }
             for (Map.Entry<String, TreeMap<Integer, Raw>> e : here.entrySet()) {
                 rulesFound.put(e.getKey(), true);
@@ -88,63 +81,165 @@ final class RuleProperties {
         return out;
     }
 
+    private static final int NOT_A_RULE = -1;
+    private static final String PREFIX = "sksteer.listeners.";
+
     /**
-     * The source's keys under {@code sksteer.listeners} and their properties. A source of plain
-     * dotted names (a file, a map, system properties) is read directly: its names map to
-     * themselves, as Spring's default mapping has it, and skipping Spring's name cache (rebuilt
-     * after every refresh for every key) is most of the cost saved. Any other source (the
-     * environment variables, with their own mapping) goes through Spring's adapter.
+     * One key under {@code sksteer.listeners}, taken apart: its listener, and for a rule key the
+     * rule's index, the field and the list element ({@code -1} for a scalar); {@code error} when
+     * it is under {@code rules} but no rule property (reported only if this source's rules are read).
      */
-    private static Map<ConfigurationPropertyName, ConfigurationProperty> entries(IterableConfigurationPropertySource source) {
-        Map<ConfigurationPropertyName, ConfigurationProperty> out = new LinkedHashMap<>();
+    private record Key(String listener, int rule, String field, int element, Object value, String display, String error) {
+    }
+
+    /**
+     * The source's keys under {@code sksteer.listeners}. A source of plain dotted names (a file, a
+     * map, system properties) is read directly: there names map to themselves, as Spring's default
+     * mapping has it, and the canonical spelling ({@code sksteer.listeners.web.rules[0].ports[1]})
+     * is taken apart by hand; skipping Spring's name cache (rebuilt after every refresh for every
+     * key) and its name objects is most of the cost saved. Other spellings, and other sources (the
+     * environment variables, with their own mapping), go through Spring's names.
+     */
+    private static List<Key> keys(IterableConfigurationPropertySource source) {
+        List<Key> out = new ArrayList<>();
         Object underlying = source.getUnderlyingSource();
         if (underlying instanceof EnumerablePropertySource<?> plain && !(underlying instanceof SystemEnvironmentPropertySource)) {
             for (String key : plain.getPropertyNames()) {
-                if (key.length() <= PREFIX.length() || !key.regionMatches(true, 0, PREFIX, 0, PREFIX.length())) {
+                if (key.length() <= PREFIX.length() - 1 || !key.regionMatches(true, 0, PREFIX, 0, PREFIX.length() - 1)) {
                     continue;
                 }
-                ConfigurationPropertyName name = ConfigurationPropertyName.adapt(key, '.');
-                if (LISTENERS.isAncestorOf(name)) {
-                    Object value = plain.getProperty(key);
-                    out.put(name, value == null ? null : new ConfigurationProperty(name, value, null));
+                Key k = canonical(key, plain);
+                if (k == null) {
+                    ConfigurationPropertyName name = ConfigurationPropertyName.adapt(key, '.');
+                    if (LISTENERS.isAncestorOf(name)) {
+                        Object value = plain.getProperty(key);
+                        k = fromName(name, value);
+                    }
+                }
+                if (k != null) {
+                    out.add(k);
                 }
             }
             return out;
         }
-        source.stream().filter(LISTENERS::isAncestorOf).forEach(n -> out.put(n, source.getConfigurationProperty(n)));
+        source.stream().filter(LISTENERS::isAncestorOf).forEach(n -> {
+            ConfigurationProperty p = source.getConfigurationProperty(n);
+            Key k = fromName(n, p == null ? null : p.getValue());
+            if (k != null) {
+                out.add(k);
+            }
+        });
         return out;
     }
 
-    private static final String PREFIX = "sksteer.listeners";
-
-    private static void collect(TreeMap<Integer, Raw> rules, ConfigurationPropertyName name, ConfigurationProperty property,
-            Environment environment) {
-        int n = name.getNumberOfElements();
-        if (n < RULES + 3 || !name.isNumericIndex(RULES + 1) || n > RULES + 4 || (n == RULES + 4 && !name.isNumericIndex(RULES + 3))) {
-            throw new InvalidRuleException(name.toString(), text(property), "not a rule property: a rule has prefixes, ports and allow-shadowing"
-                    + " (sksteer.listeners.NAME.rules[i].prefixes, ...)");
+    /** {@code sksteer.listeners.NAME[.rules[I].FIELD[[J]]]} with NAME of a-z, 0-9 and '-'; {@code null} for any other spelling. */
+    private static Key canonical(String key, EnumerablePropertySource<?> source) {
+        if (!key.startsWith(PREFIX)) {
+            return null;
         }
-        int index = index(name, RULES + 1);
+        int i = PREFIX.length();
+        int nameEnd = i;
+        while (nameEnd < key.length() && lowerDigitOrDash(key.charAt(nameEnd))) {
+            nameEnd++;
+        }
+        if (nameEnd == i || (nameEnd < key.length() && key.charAt(nameEnd) != '.')) {
+            return null;
+        }
+        String listener = key.substring(i, nameEnd);
+        if (!key.startsWith(".rules[", nameEnd)) {
+            for (int c = nameEnd; c < key.length(); c++) {
+                if (!lowerDigitOrDash(key.charAt(c)) && key.charAt(c) != '.') {
+                    return null;
+                }
+            }
+            return new Key(listener, NOT_A_RULE, null, -1, null, key, null);
+        }
+        int open = nameEnd + ".rules".length();
+        int close = key.indexOf(']', open);
+        int rule = close < 0 ? -1 : digits(key, open + 1, close);
+        if (rule < 0 || close + 1 >= key.length() || key.charAt(close + 1) != '.') {
+            return null;
+        }
+        int fieldStart = close + 2;
+        int bracket = key.indexOf('[', fieldStart);
+        String field = key.substring(fieldStart, bracket < 0 ? key.length() : bracket);
+        if (!field.equals("prefixes") && !field.equals("ports") && !field.equals("allow-shadowing")) {
+            return null;
+        }
+        int element = -1;
+        if (bracket >= 0) {
+            if (!key.endsWith("]") || (element = digits(key, bracket + 1, key.length() - 1)) < 0) {
+                return null;
+            }
+        }
+        return new Key(listener, rule, field, element, source.getProperty(key), key, null);
+    }
+
+    private static boolean lowerDigitOrDash(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    }
+
+    /** The number written in {@code key[from, to)}: 1 to 9 digits; -1 otherwise. */
+    private static int digits(String key, int from, int to) {
+        if (to <= from || to - from > 9) {
+            return -1;
+        }
+        int v = 0;
+        for (int c = from; c < to; c++) {
+            char ch = key.charAt(c);
+            if (ch < '0' || ch > '9') {
+                return -1;
+            }
+            v = v * 10 + (ch - '0');
+        }
+        return v;
+    }
+
+    /** A key in Spring's names: any spelling the binder takes. */
+    private static Key fromName(ConfigurationPropertyName name, Object value) {
+        int n = name.getNumberOfElements();
+        if (n <= RULES - 1) {
+            return null;
+        }
+        String listener = name.getElement(2, Form.ORIGINAL);
+        if (n <= RULES || !name.getElement(RULES, Form.UNIFORM).equals("rules")) {
+            return new Key(listener, NOT_A_RULE, null, -1, null, name.toString(), null);
+        }
+        if (n < RULES + 3 || !name.isNumericIndex(RULES + 1) || n > RULES + 4 || (n == RULES + 4 && !name.isNumericIndex(RULES + 3))) {
+            return new Key(listener, 0, null, -1, value, name.toString(),
+                    "not a rule property: a rule has prefixes, ports and allow-shadowing (sksteer.listeners.NAME.rules[i].prefixes, ...)");
+        }
+        int rule = index(name, RULES + 1);
         // The uniform form: allow-shadowing, allowShadowing and ALLOW_SHADOWING are one field.
         String field = switch (name.getElement(RULES + 2, Form.UNIFORM)) {
             case "prefixes" -> "prefixes";
             case "ports" -> "ports";
             case "allowshadowing" -> "allow-shadowing";
-            default -> throw new InvalidRuleException(name.toString(), text(property), "no such rule property '"
-                    + name.getElement(RULES + 2, Form.ORIGINAL) + "': a rule has prefixes, ports and allow-shadowing");
+            default -> null;
         };
-        if (property == null) {
+        if (field == null) {
+            return new Key(listener, rule, null, -1, value, name.toString(), "no such rule property '"
+                    + name.getElement(RULES + 2, Form.ORIGINAL) + "': a rule has prefixes, ports and allow-shadowing");
+        }
+        return new Key(listener, rule, field, n == RULES + 4 ? index(name, RULES + 3) : -1, value, name.toString(), null);
+    }
+
+    private static void collect(TreeMap<Integer, Raw> rules, Key key, Environment environment) {
+        if (key.error() != null) {
+            throw new InvalidRuleException(key.display(), key.value() == null ? null : String.valueOf(key.value()), key.error());
+        }
+        if (key.value() == null) {
             return;
         }
-        String value = String.valueOf(property.getValue());
+        String value = String.valueOf(key.value());
         if (value.contains("${")) {
             value = environment.resolveRequiredPlaceholders(value);
         }
-        Raw raw = rules.computeIfAbsent(index, i -> new Raw());
-        if (n == RULES + 3) {
-            raw.scalars.put(field, value);
+        Raw raw = rules.computeIfAbsent(key.rule(), i -> new Raw());
+        if (key.element() < 0) {
+            raw.scalars.put(key.field(), value);
         } else {
-            raw.indexed.computeIfAbsent(field, f -> new TreeMap<>()).put(index(name, RULES + 3), value);
+            raw.indexed.computeIfAbsent(key.field(), f -> new TreeMap<>()).put(key.element(), value);
         }
     }
 
@@ -156,9 +251,6 @@ final class RuleProperties {
         return Integer.parseInt(digits);
     }
 
-    private static String text(ConfigurationProperty p) {
-        return p == null ? null : String.valueOf(p.getValue());
-    }
 
     private static List<SteeringConfig.RuleText> texts(String listener, TreeMap<Integer, Raw> rules) {
         List<SteeringConfig.RuleText> out = new ArrayList<>(rules.size());

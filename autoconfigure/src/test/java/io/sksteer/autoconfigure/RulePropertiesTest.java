@@ -50,6 +50,13 @@ class RulePropertiesTest {
                         "sksteer.listeners.d.rules[0].ports[0]", "${my.port}",
                         "sksteer.listeners.d.rules[0].allowShadowing", "true",
                         "sksteer.listeners.e.protocol", "udp",
+                        // Spellings the hand parser leaves to Spring's names.
+                        "sksteer.listeners.Mixed_Case.rules[0].prefixes", "10.9.0.0/16",
+                        "sksteer.listeners.Mixed_Case.rules[0].ports", "all",
+                        "sksteer.listeners[odd.name].rules[0].prefixes[0]", "10.8.0.0/16",
+                        "sksteer.listeners[odd.name].rules[0].ports", "7",
+                        "sksteer.listeners.f.rules[0].PORTS", "99",
+                        "sksteer.listeners.f.rules[0].prefixes", "10.7.0.0/16",
                         "my.port", "8443"),
                 new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, envVars),
                 map("low",
@@ -71,6 +78,9 @@ class RulePropertiesTest {
         assertThat(read.get("c")).hasSize(2);
         assertThat(read.get("b")).hasSize(2);
         assertThat(read.get("e")).isEmpty();
+        assertThat(read.get("odd.name")).containsExactly(new SteeringConfig.RuleText(List.of("10.8.0.0/16"), List.of("7"), false));
+        assertThat(read.get("f")).containsExactly(new SteeringConfig.RuleText(List.of("10.7.0.0/16"), List.of("99"), false));
+        assertThat(read).containsKey("Mixed_Case");
     }
 
     @Test
