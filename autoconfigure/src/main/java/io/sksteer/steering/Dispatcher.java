@@ -74,7 +74,7 @@ public final class Dispatcher implements AutoCloseable {
     /** The tables of the rules in force, changed in place by each change. */
     private final TableState tables;
     /** The gate words before the change being made (the tables keep the bucket words'). */
-    private final int[] previousPorts = new int[DispatchTables.PORT_ENTRIES];
+    private final int[] previousPorts = new int[DispatchLayout.PORT_ENTRIES];
 
     /**
      * What the last {@link #apply} wrote: singles (table buckets and hash elements) and summaries
@@ -113,26 +113,26 @@ public final class Dispatcher implements AutoCloseable {
             freeIds.add(id);
         }
         try {
-            ports = add(BpfMap.create(mapped(DispatcherProgram.PORTS, 4, DispatchTables.PORT_ENTRIES),
+            ports = add(BpfMap.create(mapped(DispatcherProgram.PORTS, 4, DispatchLayout.PORT_ENTRIES),
                     Codec.u32(), Codec.u32()));
             buckets = add(BpfMap.create(mapped(DispatcherProgram.BUCKETS, 8, 4 << bucketBits),
                     Codec.u32(), Codec.u64()));
             state = add(BpfMap.create(MapSpec.of(DispatcherProgram.STATE, MapType.ARRAY, 4, 4, 1), Codec.u32(), Codec.u32()));
             globals = add(BpfMap.create(mapped(DispatcherProgram.GLOBALS, 8, 2 * 4), Codec.u32(), Codec.u64()));
-            lengths = add(BpfMap.create(mapped(DispatcherProgram.LENGTHS, DispatchTables.LENGTH_RECORD,
-                    2 * 4 * DispatchTables.MAX_LENGTHS), Codec.u32(), Codec.bytes(DispatchTables.LENGTH_RECORD)));
-            table = add(BpfMap.create(mapped(DispatcherProgram.TABLE, DispatchTables.TABLE_BUCKET, 1 << tableBits),
-                    Codec.u32(), Codec.bytes(DispatchTables.TABLE_BUCKET)));
+            lengths = add(BpfMap.create(mapped(DispatcherProgram.LENGTHS, DispatchLayout.LENGTH_RECORD,
+                    2 * 4 * DispatchLayout.MAX_LENGTHS), Codec.u32(), Codec.bytes(DispatchLayout.LENGTH_RECORD)));
+            table = add(BpfMap.create(mapped(DispatcherProgram.TABLE, DispatchLayout.TABLE_BUCKET, 1 << tableBits),
+                    Codec.u32(), Codec.bytes(DispatchLayout.TABLE_BUCKET)));
             // The overflow of the table. Sized for the worst case, every entry of both rule sets of
             // a change overflowing: per set, expansions stop at the singles budget, and true single
             // ports and port-0 entries come from at most maxRules rules.
-            singles = add(BpfMap.create(new MapSpec(DispatcherProgram.SINGLES, MapType.HASH, DispatchTables.KEY_SIZE,
-                    2 * DispatchTables.SINGLE_HALF, 2 * (maxRules + DispatchTables.singlesBudget(maxRules)),
+            singles = add(BpfMap.create(new MapSpec(DispatcherProgram.SINGLES, MapType.HASH, DispatchLayout.KEY_SIZE,
+                    2 * DispatchLayout.SINGLE_HALF, 2 * (maxRules + DispatchTables.singlesBudget(maxRules)),
                     Set.of(MapFlag.BPF_F_NO_PREALLOC)),
-                    Codec.bytes(DispatchTables.KEY_SIZE), Codec.bytes(2 * DispatchTables.SINGLE_HALF)));
-            summaries = add(BpfMap.create(new MapSpec(DispatcherProgram.SUMMARIES, MapType.HASH, DispatchTables.KEY_SIZE,
-                    2 * DispatchTables.SUMMARY_HALF, maxRules, Set.of(MapFlag.BPF_F_NO_PREALLOC)),
-                    Codec.bytes(DispatchTables.KEY_SIZE), Codec.bytes(2 * DispatchTables.SUMMARY_HALF)));
+                    Codec.bytes(DispatchLayout.KEY_SIZE), Codec.bytes(2 * DispatchLayout.SINGLE_HALF)));
+            summaries = add(BpfMap.create(new MapSpec(DispatcherProgram.SUMMARIES, MapType.HASH, DispatchLayout.KEY_SIZE,
+                    2 * DispatchLayout.SUMMARY_HALF, maxRules, Set.of(MapFlag.BPF_F_NO_PREALLOC)),
+                    Codec.bytes(DispatchLayout.KEY_SIZE), Codec.bytes(2 * DispatchLayout.SUMMARY_HALF)));
             sockets = add(SocketMap.createSockMap(MapSpec.sockMap(DispatcherProgram.SOCKETS, Math.max(1, slots.size()))));
             // One more than the rules: the last counts test runs (explain), which must not count as traffic.
             counters = add(PerCpuArray.create(MapSpec.of(DispatcherProgram.COUNTERS, MapType.PERCPU_ARRAY, 4, 32, maxRules + 1),
@@ -487,13 +487,13 @@ public final class Dispatcher implements AutoCloseable {
             ways = new int[singleKeys.size()];
             Arrays.fill(ways, -2);
             for (int i = 0; i < singleKeys.size(); i++) {
-                if (singleTargets.get(i)[0] != DispatchTables.NO_TARGET) {
+                if (singleTargets.get(i)[0] != DispatchLayout.NO_TARGET) {
                     continue;                            // in force: placed when it was added
                 }
                 DispatchTables.Key key = singleKeys.get(i);
                 int bucket = placement.bucketOf(key);
                 int free = -1;
-                for (int w = bucket * DispatchTables.WAYS; w < (bucket + 1) * DispatchTables.WAYS && free < 0; w++) {
+                for (int w = bucket * DispatchLayout.WAYS; w < (bucket + 1) * DispatchLayout.WAYS && free < 0; w++) {
                     if (placement.keys[w] == null) {
                         free = w;
                     }
@@ -519,7 +519,7 @@ public final class Dispatcher implements AutoCloseable {
                 int way = way(i);
                 if (way >= 0) {
                     placement.halves[2 * way + 1 - inForce] = t[1];
-                    dirty.set(way / DispatchTables.WAYS);
+                    dirty.set(way / DispatchLayout.WAYS);
                 } else {
                     singleWrites.put(key.bytes(), singleValue(inForce, t[0], t[1]));
                     dirty.set(placement.bucketOf(key));      // its overflow mark
@@ -562,11 +562,11 @@ public final class Dispatcher implements AutoCloseable {
                 if (way >= 0) {
                     placement.halves[2 * way] = target;
                     placement.halves[2 * way + 1] = target;
-                    if (target == DispatchTables.NO_TARGET) {
+                    if (target == DispatchLayout.NO_TARGET) {
                         placement.keys[way] = null;
                     }
-                    dirty.set(way / DispatchTables.WAYS);
-                } else if (target == DispatchTables.NO_TARGET) {
+                    dirty.set(way / DispatchLayout.WAYS);
+                } else if (target == DispatchLayout.NO_TARGET) {
                     singleDeletes.add(key.bytes());
                     placement.overflowing--;
                     int bucket = placement.bucketOf(key);
@@ -632,12 +632,12 @@ public final class Dispatcher implements AutoCloseable {
         Map<Integer, byte[]> writes = new LinkedHashMap<>();
         Map<Integer, Long> globalWrites = new LinkedHashMap<>();
         for (int pf = 0; pf < 4; pf++) {
-            int base = (gen * 4 + pf) * DispatchTables.MAX_LENGTHS;
+            int base = (gen * 4 + pf) * DispatchLayout.MAX_LENGTHS;
             List<DispatchTables.Length> list = t.lengths(pf);
             for (int i = 0; i < list.size(); i++) {
                 writes.put(base + i, DispatchTables.lengthRecord(list.get(i), pf % 2 == 0));
             }
-            if (list.size() < DispatchTables.MAX_LENGTHS) {
+            if (list.size() < DispatchLayout.MAX_LENGTHS) {
                 writes.put(base + list.size(), DispatchTables.lengthRecord(null, true));
             }
             globalWrites.put(gen * 4 + pf, t.globals()[pf]);
@@ -674,8 +674,8 @@ public final class Dispatcher implements AutoCloseable {
     private void writeAllGates() {
         int[] portWords = tables.ports();
         long[] bucketWordsNow = tables.buckets();
-        ByteBuffer portImage = DispatchTables.buffer(DispatchTables.PORT_ENTRIES * 8);
-        for (int i = 0; i < DispatchTables.PORT_ENTRIES; i++) {
+        ByteBuffer portImage = DispatchTables.buffer(DispatchLayout.PORT_ENTRIES * 8);
+        for (int i = 0; i < DispatchLayout.PORT_ENTRIES; i++) {
             portImage.putInt(8 * i, portWords[i]);
             gateWords += portWords[i] != 0 ? 1 : 0;
         }

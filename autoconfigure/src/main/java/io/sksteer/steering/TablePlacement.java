@@ -19,9 +19,9 @@ final class TablePlacement {
 
     TablePlacement(int bits) {
         this.bits = bits;
-        keys = new DispatchTables.Key[DispatchTables.WAYS << bits];
+        keys = new DispatchTables.Key[DispatchLayout.WAYS << bits];
         halves = new long[2 * keys.length];
-        Arrays.fill(halves, DispatchTables.NO_TARGET);
+        Arrays.fill(halves, DispatchLayout.NO_TARGET);
         overflowCount = new int[1 << bits];
     }
 
@@ -31,8 +31,8 @@ final class TablePlacement {
 
     /** The way holding {@code key}, or -1 if it is not in its bucket. */
     int wayOf(DispatchTables.Key key) {
-        int first = bucketOf(key) * DispatchTables.WAYS;
-        for (int w = first; w < first + DispatchTables.WAYS; w++) {
+        int first = bucketOf(key) * DispatchLayout.WAYS;
+        for (int w = first; w < first + DispatchLayout.WAYS; w++) {
             if (key.equals(keys[w])) {
                 return w;
             }
@@ -42,10 +42,10 @@ final class TablePlacement {
 
     /** A bucket with no keys and every half absent. */
     static byte[] emptyBucket() {
-        ByteBuffer b = DispatchTables.buffer(DispatchTables.TABLE_BUCKET);
-        for (int w = 0; w < DispatchTables.WAYS; w++) {
-            b.position(DispatchTables.TABLE_HEADER + w * DispatchTables.WAY_SIZE + DispatchTables.KEY_SIZE);
-            b.putInt(DispatchTables.NO_RULE).putInt(0).putInt(DispatchTables.NO_RULE).putInt(0);
+        ByteBuffer b = DispatchTables.buffer(DispatchLayout.TABLE_BUCKET);
+        for (int w = 0; w < DispatchLayout.WAYS; w++) {
+            b.position(DispatchLayout.TABLE_HEADER + w * DispatchLayout.WAY_SIZE + DispatchLayout.KEY_SIZE);
+            b.putInt(DispatchLayout.NO_RULE).putInt(0).putInt(DispatchLayout.NO_RULE).putInt(0);
         }
         return b.array();
     }
@@ -53,12 +53,12 @@ final class TablePlacement {
     /** Free ways: zero keys, absent halves. */
     /** Buckets {@code first} to {@code first + count - 1}, as consecutive elements of the table's value region. */
     byte[] image(int first, int count) {
-        ByteBuffer b = DispatchTables.buffer(count * DispatchTables.TABLE_BUCKET);
+        ByteBuffer b = DispatchTables.buffer(count * DispatchLayout.TABLE_BUCKET);
         for (int bucket = first; bucket < first + count; bucket++) {
             b.putInt(overflowCount[bucket] > 0 ? 1 : 0).putInt(0);
-            for (int w = bucket * DispatchTables.WAYS; w < (bucket + 1) * DispatchTables.WAYS; w++) {
+            for (int w = bucket * DispatchLayout.WAYS; w < (bucket + 1) * DispatchLayout.WAYS; w++) {
                 if (keys[w] == null) {
-                    b.position(b.position() + DispatchTables.KEY_SIZE);
+                    b.position(b.position() + DispatchLayout.KEY_SIZE);
                 } else {
                     keys[w].writeTo(b);
                 }
@@ -72,11 +72,11 @@ final class TablePlacement {
     }
 
     byte[] bucketBytes(int bucket) {
-        ByteBuffer b = DispatchTables.buffer(DispatchTables.TABLE_BUCKET);
+        ByteBuffer b = DispatchTables.buffer(DispatchLayout.TABLE_BUCKET);
         b.putInt(overflowCount[bucket] > 0 ? 1 : 0).putInt(0);
-        for (int w = bucket * DispatchTables.WAYS; w < (bucket + 1) * DispatchTables.WAYS; w++) {
+        for (int w = bucket * DispatchLayout.WAYS; w < (bucket + 1) * DispatchLayout.WAYS; w++) {
             if (keys[w] == null) {
-                b.position(b.position() + DispatchTables.KEY_SIZE);
+                b.position(b.position() + DispatchLayout.KEY_SIZE);
             } else {
                 keys[w].writeTo(b);
             }

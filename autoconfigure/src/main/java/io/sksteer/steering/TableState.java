@@ -30,17 +30,17 @@ final class TableState {
 
     /**
      * A group's entries: single-port entries ({@code ports[i]} steers to {@code targets[i]}), the
-     * port-0 entry ({@link DispatchTables#NO_TARGET} if none), the summary (null if none), the
+     * port-0 entry ({@link DispatchLayout#NO_TARGET} if none), the summary (null if none), the
      * length flags, and how many of its single-port entries count against the budget.
      */
     record Entries(int[] ports, long[] targets, long port0, Summary summary, int flags) {
-        static final Entries NONE = new Entries(new int[0], new long[0], DispatchTables.NO_TARGET, null, 0);
+        static final Entries NONE = new Entries(new int[0], new long[0], DispatchLayout.NO_TARGET, null, 0);
     }
 
     /** Entries to write after a change, with their old and new values. */
     static final class Change {
         final List<Key> singleKeys = new ArrayList<>();
-        /** {old, next} targets, {@link DispatchTables#NO_TARGET} where absent. */
+        /** {old, next} targets, {@link DispatchLayout#NO_TARGET} where absent. */
         final List<long[]> singleTargets = new ArrayList<>();
         final List<Key> summaryKeys = new ArrayList<>();
         /** {old, next}, {@link Summary#NONE} where absent. */
@@ -68,16 +68,16 @@ final class TableState {
 
     private final int bucketBits;
     private final int budget;
-    private final int[] ports = new int[DispatchTables.PORT_ENTRIES];
+    private final int[] ports = new int[DispatchLayout.PORT_ENTRIES];
     private final long[] buckets;
     private final long[] globals = new long[4];
     private final List<List<Length>> lengths = new ArrayList<>(List.of(List.of(), List.of(), List.of(), List.of()));
     /** Keyed by the prefix's port-0 key; in the order groups first appeared. */
     private Map<Key, Group> groups = new LinkedHashMap<>();
     /** Per protocol family, a difference array of how many rules cover each port. */
-    private final int[][] coverage = new int[4][DispatchTables.PORT_ENTRIES + 1];
+    private final int[][] coverage = new int[4][DispatchLayout.PORT_ENTRIES + 1];
     /** Per protocol family and port, how many single-port entries have that port. */
-    private final int[][] singlePorts = new int[4][DispatchTables.PORT_ENTRIES];
+    private final int[][] singlePorts = new int[4][DispatchLayout.PORT_ENTRIES];
     /** Per protocol family and prefix length: groups, groups with single-port entries, with port-0 entries. */
     private final int[][][] lengthCounts = new int[4][129][3];
     /** Per bucket word and class (index << 6 | class), the groups at least a bucket long entered there. */
@@ -136,7 +136,7 @@ final class TableState {
             for (int i = 0; i < e.ports.length; i++) {
                 all.put(base.withPort(e.ports[i]), e.targets[i]);
             }
-            if (e.port0 != DispatchTables.NO_TARGET) {
+            if (e.port0 != DispatchLayout.NO_TARGET) {
                 all.put(base, e.port0);
             }
         });
@@ -235,7 +235,7 @@ final class TableState {
             for (int length = 0; length <= 128; length++) {
                 distinct += groupsByLength[pf][length] > 0 ? 1 : 0;
             }
-            if (distinct > DispatchTables.MAX_LENGTHS) {
+            if (distinct > DispatchLayout.MAX_LENGTHS) {
                 throw DispatchTables.tooManyLengths(pf);
             }
         }
@@ -329,7 +329,7 @@ final class TableState {
         for (int i = 0; i < singles; i++) {
             Member m = members.get(i);
             ports[n] = m.rule().ports().first();
-            targets[n++] = DispatchTables.target(m.id(), slot.applyAsInt(m.rule().listener()));
+            targets[n++] = DispatchLayout.target(m.id(), slot.applyAsInt(m.rule().listener()));
         }
         List<Member> wide = new ArrayList<>(0);
         Member allPorts = null;
@@ -349,8 +349,8 @@ final class TableState {
                 shadowed |= w.rule().ports().overlaps(p);
             }
             int width = p.last() - p.first() + 1;
-            if (width <= DispatchTables.NARROW_RANGE && !shadowed && width <= room) {
-                long target = DispatchTables.target(m.id(), slot.applyAsInt(m.rule().listener()));
+            if (width <= DispatchLayout.NARROW_RANGE && !shadowed && width <= room) {
+                long target = DispatchLayout.target(m.id(), slot.applyAsInt(m.rule().listener()));
                 for (int port = Math.max(p.first(), expandedUpTo + 1); port <= p.last(); port++) {
                     if (Arrays.binarySearch(ports, 0, singles, port) < 0) {
                         if (n == ports.length) {
@@ -368,20 +368,20 @@ final class TableState {
                 wide.add(m);
             }
         }
-        if (wide.size() > DispatchTables.MAX_RANGES_PER_ENTRY) {
-            throw DispatchTables.tooManyRanges(wide.get(DispatchTables.MAX_RANGES_PER_ENTRY).rule());
+        if (wide.size() > DispatchLayout.MAX_RANGES_PER_ENTRY) {
+            throw DispatchTables.tooManyRanges(wide.get(DispatchLayout.MAX_RANGES_PER_ENTRY).rule());
         }
-        int flags = single ? DispatchTables.FLAG_SINGLES : 0;
-        long port0 = DispatchTables.NO_TARGET;
+        int flags = single ? DispatchLayout.FLAG_SINGLES : 0;
+        long port0 = DispatchLayout.NO_TARGET;
         Summary summary = null;
         if (!wide.isEmpty() || allPorts != null) {
-            flags |= DispatchTables.FLAG_SUMMARIES;
-            int allId = allPorts == null ? DispatchTables.NO_RULE : allPorts.id();
+            flags |= DispatchLayout.FLAG_SUMMARIES;
+            int allId = allPorts == null ? DispatchLayout.NO_RULE : allPorts.id();
             int allSlot = allPorts == null ? 0 : slot.applyAsInt(allPorts.rule().listener());
             // The port-0 entry sits in the singles table: an 'all' rule costs no hash lookup, and
             // a prefix without wide ranges no summary lookup.
-            port0 = DispatchTables.target(allPorts == null ? DispatchTables.NO_ALL : allId,
-                    allSlot | (wide.isEmpty() ? 0 : DispatchTables.HAS_RANGES));
+            port0 = DispatchLayout.target(allPorts == null ? DispatchLayout.NO_ALL : allId,
+                    allSlot | (wide.isEmpty() ? 0 : DispatchLayout.HAS_RANGES));
             if (!wide.isEmpty()) {
                 int[] ranges = new int[4 * wide.size()];
                 for (int i = 0; i < wide.size(); i++) {
@@ -401,9 +401,9 @@ final class TableState {
     private static void diff(Key base, Entries was, Entries now, Change change) {
         if (was == Entries.NONE) {                   // a new group: every entry is new
             for (int i = 0; i < now.ports.length; i++) {
-                change.single(base.withPort(now.ports[i]), DispatchTables.NO_TARGET, now.targets[i]);
+                change.single(base.withPort(now.ports[i]), DispatchLayout.NO_TARGET, now.targets[i]);
             }
-            change.single(base, DispatchTables.NO_TARGET, now.port0);
+            change.single(base, DispatchLayout.NO_TARGET, now.port0);
             if (now.summary != null) {
                 change.summaryKeys.add(base);
                 change.summaryValues.add(new Summary[] {Summary.NONE, now.summary});
@@ -416,11 +416,11 @@ final class TableState {
         }
         for (int i = 0; i < now.ports.length; i++) {
             Long o = old.remove(now.ports[i]);
-            change.single(base.withPort(now.ports[i]), o == null ? DispatchTables.NO_TARGET : o, now.targets[i]);
+            change.single(base.withPort(now.ports[i]), o == null ? DispatchLayout.NO_TARGET : o, now.targets[i]);
         }
         for (int i = 0; i < was.ports.length; i++) {
             if (old.containsKey(was.ports[i])) {
-                change.single(base.withPort(was.ports[i]), was.targets[i], DispatchTables.NO_TARGET);
+                change.single(base.withPort(was.ports[i]), was.targets[i], DispatchLayout.NO_TARGET);
             }
         }
         change.single(base, was.port0, now.port0);
@@ -436,8 +436,8 @@ final class TableState {
     private void count(Group g, int sign) {
         int[] c = lengthCounts[g.pf][g.prefix.length()];
         c[0] += sign;
-        c[1] += (g.entries.flags & DispatchTables.FLAG_SINGLES) != 0 ? sign : 0;
-        c[2] += (g.entries.flags & DispatchTables.FLAG_SUMMARIES) != 0 ? sign : 0;
+        c[1] += (g.entries.flags & DispatchLayout.FLAG_SINGLES) != 0 ? sign : 0;
+        c[2] += (g.entries.flags & DispatchLayout.FLAG_SUMMARIES) != 0 ? sign : 0;
         for (int port : g.entries.ports) {
             singlePorts[g.pf][port] += sign;
         }
@@ -451,7 +451,7 @@ final class TableState {
     }
 
     private static int bucketLength(boolean v4) {
-        return v4 ? DispatchTables.V4_BUCKET_LENGTH : DispatchTables.V6_BUCKET_LENGTH;
+        return v4 ? DispatchLayout.V4_BUCKET_LENGTH : DispatchLayout.V6_BUCKET_LENGTH;
     }
 
     /** Whether a group's prefix is shorter than a bucket, and so entered in several. */
@@ -463,7 +463,7 @@ final class TableState {
     private static long expandedClasses(boolean v4) {
         long bits = 0;
         int bucketLength = bucketLength(v4);
-        for (int length = bucketLength - DispatchTables.EXPAND_BITS; length < bucketLength; length++) {
+        for (int length = bucketLength - DispatchLayout.EXPAND_BITS; length < bucketLength; length++) {
             bits |= 1L << DispatchTables.lengthClass(length, v4);
         }
         return bits;
@@ -479,7 +479,7 @@ final class TableState {
         boolean v4 = g.pf % 2 == 0;
         int length = g.prefix.length();
         int bucketLength = bucketLength(v4);
-        if (length < bucketLength - DispatchTables.EXPAND_BITS) {
+        if (length < bucketLength - DispatchLayout.EXPAND_BITS) {
             return true;                             // a global length
         }
         int cls = DispatchTables.lengthClass(length, v4);
@@ -561,7 +561,7 @@ final class TableState {
         }
         long x = ipv4 ? (first & DispatchTables.nativeMask24()) & 0xffffffffL
                 : (first & 0xffffffffL) << 32 | (second & 0xffffffffL);
-        return x * DispatchTables.HASH_MULTIPLIER;
+        return x * DispatchLayout.HASH_MULTIPLIER;
     }
 
     /** Counts by long key, in two arrays (open addressing): no object per entry. */
@@ -585,7 +585,7 @@ final class TableState {
                 grow();
             }
             int mask = keys.length - 1;
-            int i = (int) ((key * DispatchTables.HASH_MULTIPLIER) >>> 40) & mask;
+            int i = (int) ((key * DispatchLayout.HASH_MULTIPLIER) >>> 40) & mask;
             while (used[i] && keys[i] != key) {
                 i = (i + 1) & mask;
             }
@@ -624,14 +624,14 @@ final class TableState {
     private void refresh() {
         for (int pf = 0; pf < 4; pf++) {
             boolean v4 = pf % 2 == 0;
-            int globalBelow = (v4 ? DispatchTables.V4_BUCKET_LENGTH : DispatchTables.V6_BUCKET_LENGTH) - DispatchTables.EXPAND_BITS;
+            int globalBelow = (v4 ? DispatchLayout.V4_BUCKET_LENGTH : DispatchLayout.V6_BUCKET_LENGTH) - DispatchLayout.EXPAND_BITS;
             long global = 0;
             List<Length> list = new ArrayList<>();
             for (int length = 128; length >= 0; length--) {
                 int[] c = lengthCounts[pf][length];
                 if (c[0] > 0) {
-                    list.add(new Length(length, (c[1] > 0 ? DispatchTables.FLAG_SINGLES : 0)
-                            | (c[2] > 0 ? DispatchTables.FLAG_SUMMARIES : 0)));
+                    list.add(new Length(length, (c[1] > 0 ? DispatchLayout.FLAG_SINGLES : 0)
+                            | (c[2] > 0 ? DispatchLayout.FLAG_SUMMARIES : 0)));
                     if (length < globalBelow) {
                         global |= 1L << DispatchTables.lengthClass(length, v4);
                     }
@@ -645,10 +645,12 @@ final class TableState {
             int depth = 0;
             int[] c = coverage[pf];
             int[] s = singlePorts[pf];
-            int bits = globals[pf] != 0 ? 1 << (8 + pf) : 0;
-            for (int p = 0; p < DispatchTables.PORT_ENTRIES; p++) {
+            int global = globals[pf] != 0 ? DispatchLayout.GATE_GLOBAL_LENGTHS << pf : 0;
+            int covered = DispatchLayout.GATE_COVERED << pf;
+            int single = DispatchLayout.GATE_SINGLE_PORTS << pf;
+            for (int p = 0; p < DispatchLayout.PORT_ENTRIES; p++) {
                 depth += c[p];
-                ports[p] |= (depth > 0 ? 1 << pf : 0) | (s[p] > 0 ? 1 << (4 + pf) : 0) | bits;
+                ports[p] |= (depth > 0 ? covered : 0) | (s[p] > 0 ? single : 0) | global;
             }
         }
     }
