@@ -157,7 +157,7 @@ public final class Dispatcher implements AutoCloseable {
         rules.rules().forEach(this::checkListener);
         RuleIds.Reservation reservation = ids.reserve();
         Map<RuleIdentity, Member> added = reserve(rules.rules(), reservation, new BitSet());
-        TableState.Change delta = tables.update(List.of(), added.values(), slots::get);
+        GroupEntries.Change delta = tables.update(List.of(), added.values(), slots::get);
         reservation.markUsed();
         lastApply = writer.fillEmpty(planner.plan(delta), tables);
         ids.commit(rules, Map.of(), added);
@@ -287,7 +287,7 @@ public final class Dispatcher implements AutoCloseable {
             lastApply = new ApplyStats(0, 0, 0, 0, planner.overflowing());
             return new RuleChange(List.of(), List.of());
         }
-        TableState.Change delta;
+        GroupEntries.Change delta;
         try {
             writer.zeroCounters(reservation.reused());
             writer.gatesBefore(tables);

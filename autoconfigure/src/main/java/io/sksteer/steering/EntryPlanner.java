@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Turns the entries a rule change touches ({@link TableState.Change}) into the map writes of the
+ * Turns the entries a rule change touches ({@link GroupEntries.Change}) into the map writes of the
  * two steps of a change, without a kernel: {@link Plan#prepare} (before the flip: the next rules
  * into the half not in force) and {@link Plan#settle} (after it: both halves equal, entries gone
  * deleted). It owns the {@link TablePlacement} and keeps it in step with the plans it makes; the
@@ -63,7 +63,7 @@ final class EntryPlanner {
     }
 
     /** Places the new single-port entries of {@code delta}: a free way of their bucket, or the singles hash. */
-    Plan plan(TableState.Change delta) {
+    Plan plan(GroupEntries.Change delta) {
         return new Plan(delta);
     }
 
@@ -76,7 +76,7 @@ final class EntryPlanner {
         /** The way of each single-port entry (by index in singleKeys), {@link #IN_HASH} or {@link #UNKNOWN}. */
         private final int[] ways;
 
-        private Plan(TableState.Change delta) {
+        private Plan(GroupEntries.Change delta) {
             singleKeys = delta.singleKeys;
             singleTargets = delta.singleTargets;
             delta.summaryKeys.forEach(k -> summaryKeys.add(k.bytes()));
