@@ -138,11 +138,7 @@ final class LengthProbe {
                 jeq(R1, 0, all.name()));
         // wide ranges: the summaries hash, by the same key
         p.emit(hashLookup(SUMMARIES));
-        p.emit(jeq(R0, 0, all.name()),
-                ldxw(R1, R10, GEN),
-                jeq(R1, 0, summaryHalf.name()),
-                add(R0, SUMMARY_HALF));
-        p.label(summaryHalf);
+        halfInForce(p, all, summaryHalf, SUMMARY_HALF);
         p.emit(ldxw(R4, R0, SUMMARY_RANGE_COUNT));
         for (int j = 0; j < MAX_RANGES_PER_ENTRY; j++) {
             Label skip = Label.of("range_skip", k, j);
@@ -216,13 +212,21 @@ final class LengthProbe {
         p.emit(ldxw(R1, R0, TABLE_OVERFLOW),
                 jeq(R1, 0, absent.name()));
         p.emit(hashLookup(SINGLES));
-        p.emit(jeq(R0, 0, absent.name()),
-                ldxw(R1, R10, GEN),
-                jeq(R1, 0, hashHalf.name()),
-                add(R0, SINGLE_HALF));
-        p.label(hashHalf);
+        halfInForce(p, absent, hashHalf, SINGLE_HALF);
         p.emit(ldxw(R8, R0, HALF_RULE),
                 ldxw(R9, R0, HALF_SLOT),
                 ja(found.name()));
+    }
+
+    /**
+     * {@code R0} (a hash value holding both generations, or NULL: a jump to {@code absent}) moved
+     * to the half of the generation in force; {@code half} is placed after the move.
+     */
+    private static void halfInForce(Listing p, Label absent, Label half, int halfSize) {
+        p.emit(jeq(R0, 0, absent.name()),
+                ldxw(R1, R10, GEN),
+                jeq(R1, 0, half.name()),
+                add(R0, halfSize));
+        p.label(half);
     }
 }
