@@ -2,7 +2,10 @@ package io.sksteer;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
+import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaAccess;
+import java.util.Set;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
@@ -50,6 +53,49 @@ class ArchitectureTest {
         noClasses().that().resideInAPackage("io.sksteer.steering..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "io.sksteer.netty..")
                 .allowEmptyShould(true)
+                .check(MAIN);
+    }
+
+    // ---- the rooms of the steering package ----
+
+    private static final String STEERING = "io.sksteer.steering.";
+    /** What writes into a BPF map's elements (SOCKMAP slots are the listeners' business). */
+    private static final Set<String> MAP_WRITERS = Set.of("io.sksteer.bpf.BpfMap", "io.sksteer.bpf.PerCpuArray",
+            "io.sksteer.bpf.MappedValues");
+    private static final Set<String> WRITES = Set.of("update", "updateAll", "delete", "deleteAll", "put", "putInt",
+            "putLong", "putAll", "putRange", "publish");
+
+    /** A call of, or a method reference to, one of {@code names} of one of {@code owners}. */
+    private static DescribedPredicate<JavaAccess<?>> calls(String what, Set<String> owners, Set<String> names) {
+        return DescribedPredicate.describe(what, access -> owners.contains(access.getTargetOwner().getFullName())
+                && names.contains(access.getName()));
+    }
+
+    @Test
+    void onlyTheGenerationWriterWritesTheDispatchersMaps() {
+        noClasses().that().resideOutsideOfPackages("io.sksteer.bpf..")
+                .and().doNotHaveFullyQualifiedName(STEERING + "GenerationWriter")
+                .should().accessTargetWhere(calls("a write into a BPF map", MAP_WRITERS, WRITES))
+                .check(MAIN);
+    }
+
+    @Test
+    void onlyTheDispatchersObjectsCreateItsMapsAndProgram() {
+        noClasses().that().resideInAPackage("io.sksteer.steering..")
+                .and().doNotHaveFullyQualifiedName(STEERING + "DispatcherObjects")
+                .should().accessTargetWhere(calls("the creation of a map or program", Set.of("io.sksteer.bpf.BpfMap",
+                        "io.sksteer.bpf.PerCpuArray", "io.sksteer.bpf.SocketMap", "io.sksteer.bpf.BpfProgram"),
+                        Set.of("create", "createSockMap", "createSockHash", "load")))
+                .check(MAIN);
+    }
+
+    @Test
+    void thePlannerTheTablesAndTheRuleIdsArePure() {
+        // The plan of a change is computed without a kernel: only the generation writer and the
+        // dispatcher's objects speak to it.
+        noClasses().that().haveNameMatching(
+                "io\\.sksteer\\.steering\\.(EntryPlanner|TablePlacement|GroupEntries|BucketWords|LongCounts|RuleIds)(\\$.*)?")
+                .should().dependOnClassesThat().resideInAPackage("io.sksteer.bpf..")
                 .check(MAIN);
     }
 }

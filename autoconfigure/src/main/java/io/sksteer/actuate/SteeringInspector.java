@@ -80,8 +80,10 @@ public final class SteeringInspector {
                     inSockmap(e, l), l.isOpen()));
         }
         List<SteeringReport.RuleReport> rules = new ArrayList<>();
-        for (SteeringRule r : e.dispatcher().rules().rules()) {
-            RuleCounters c = e.dispatcher().counters(r);
+        // One snapshot: the rules in force and their counters read together, without waiting for a change.
+        io.sksteer.steering.Dispatcher.Snapshot snapshot = e.dispatcher().snapshot();
+        for (SteeringRule r : snapshot.rules().rules()) {
+            RuleCounters c = snapshot.counters(r);
             rules.add(new SteeringReport.RuleReport(r.protocol().name().toLowerCase(Locale.ROOT), r.prefix().toString(),
                     r.ports().toString(), r.listener(), c.lookups(), c.steered(), c.missingSocket(), c.assignErrors(), r.origin()));
         }

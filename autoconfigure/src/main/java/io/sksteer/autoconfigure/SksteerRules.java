@@ -109,7 +109,7 @@ public class SksteerRules {
 
     /** A rule's identity for deltas: what it matches and where it steers, not where it was written. */
     private static Object key(SteeringRule r) {
-        return List.of(r.protocol(), r.prefix(), r.ports(), r.listener());
+        return r.identity();
     }
 
     private static java.util.Set<Object> keys(List<SteeringRule> rules) {

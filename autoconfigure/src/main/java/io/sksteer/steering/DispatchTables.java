@@ -1,5 +1,7 @@
 package io.sksteer.steering;
 
+import static io.sksteer.steering.DispatchLayout.*;
+
 import io.sksteer.bpf.sklookup.Protocol;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -19,9 +21,10 @@ import java.util.function.ToIntFunction;
  * <p>Lookups are split by "pf", the protocol-family index: tcp4 0, tcp6 1, udp4 2, udp6 3.
  *
  * <ul>
- *   <li><b>ports</b> (ARRAY, 65536 × u32), the port gate: bit pf = some rule of pf covers this
- *       port; bit 4+pf = some single-port entry of pf has this port; bit 8+pf = pf has prefixes
- *       too short for address buckets ("global" lengths). Misses on other ports stop here.</li>
+ *   <li><b>ports</b> (ARRAY, 65536 × u32), the port gate: {@link DispatchLayout#GATE_COVERED} {@code << pf}
+ *       = some rule of pf covers this port; {@link DispatchLayout#GATE_SINGLE_PORTS} {@code << pf}
+ *       = some single-port entry of pf has this port; {@link DispatchLayout#GATE_GLOBAL_LENGTHS}
+ *       {@code << pf} = pf has prefixes too short for address buckets ("global" lengths). Misses on other ports stop here.</li>
  *   <li><b>buckets</b> (ARRAY, 4 × 2<sup>bits</sup> × u64), indexed {@code pf << bits | hash}:
  *       the length classes that have entries whose addresses fall in this bucket. A bucket is an
  *       IPv4 /24 or an IPv6 /64, hashed into two words ({@link #bucketProduct}); prefixes down to 8 bits shorter are
@@ -33,13 +36,13 @@ import java.util.function.ToIntFunction;
  *       longest first: {@code u32 length + 1} (0 ends the list), {@code u32 class}, {@code u32
  *       flags} (1: has single-port entries, 2: has port-0 entries), {@code u32 0}, {@code u8
  *       mask[16]} in network byte order.</li>
- *   <li><b>table</b> (ARRAY of buckets, {@link #TABLE_BUCKET} bytes each) and <b>singles</b>
+ *   <li><b>table</b> (ARRAY of buckets, {@link DispatchLayout#TABLE_BUCKET} bytes each) and <b>singles</b>
  *       (HASH, for keys whose bucket is full): one entry per (prefix, port) of single-port rules
  *       and of narrow ranges, and a port-0 entry per prefix with an {@code all} rule or wide
  *       ranges, keyed by 20 bytes {@code u8 pf | 0x80, u8 length, u16 port, u8 address[16]}.
- *       Value: per generation {@code u32 rule, u32 slot} (rule {@link #NO_RULE}: absent in that
- *       generation). A port-0 entry holds the {@code all} rule ({@link #NO_ALL} if none) and
- *       {@link #HAS_RANGES} in its slot when the prefix has wide ranges. A table lookup is
+ *       Value: per generation {@code u32 rule, u32 slot} (rule {@link DispatchLayout#NO_RULE}: absent in that
+ *       generation). A port-0 entry holds the {@code all} rule ({@link DispatchLayout#NO_ALL} if none) and
+ *       {@link DispatchLayout#HAS_RANGES} in its slot when the prefix has wide ranges. A table lookup is
  *       inlined by the verifier; a HASH lookup is a call that costs about as much as the rest of a
  *       hit, so the hash only holds what does not fit.</li>
  *   <li><b>summaries</b> (HASH, the same key as the port-0 entry), one per prefix with wide
@@ -52,50 +55,6 @@ import java.util.function.ToIntFunction;
  */
 public final class DispatchTables {
 
-    public static final int PORT_ENTRIES = 65536;
-    /**
-     * Distinct prefix lengths per protocol and family (every IPv4 length fits). The program is
-     * unrolled over them, which keeps every path short enough for a process holding only CAP_BPF
-     * and CAP_NET_ADMIN.
-     */
-    public static final int MAX_LENGTHS = 33;
-    /** Ranges wider than {@link #NARROW_RANGE} ports that one prefix may have per protocol. */
-    public static final int MAX_RANGES_PER_ENTRY = 16;
-    /** Ranges of at most this many ports become single-port entries: one probe, like a port. */
-    public static final int NARROW_RANGE = 16;
-    public static final int LENGTH_RECORD = 32;
-    public static final int KEY_SIZE = 20;
-    public static final int SINGLE_HALF = 8;
-    /**
-     * The singles table (ARRAY): buckets of {@link #WAYS} ways, each way {@code u8 key[20]} (as a
-     * singles key) and per generation {@code u32 rule, u32 slot}; the bucket starts with {@code
-     * u32 overflow} (non-zero: some key of this bucket is in the singles hash instead).
-     */
-    public static final int WAYS = 4;
-    /** Set in every key's first byte, so that a zeroed (free) way never matches a lookup. */
-    public static final int KEY_MARK = 0x80;
-    public static final int WAY_SIZE = KEY_SIZE + 2 * SINGLE_HALF;
-    public static final int TABLE_HEADER = 8;
-    public static final int TABLE_BUCKET = TABLE_HEADER + WAYS * WAY_SIZE;
-    public static final int RANGE_RECORD = 12;
-    public static final int SUMMARY_HEADER = 16;
-    public static final int SUMMARY_HALF = SUMMARY_HEADER + MAX_RANGES_PER_ENTRY * RANGE_RECORD;
-    public static final int NO_RULE = 0xffffffff;
-    /** The rule of a prefix's port-0 entry when the prefix has wide ranges but no {@code all} rule. */
-    public static final int NO_ALL = 0xfffffffe;
-    /** Set in the slot of a prefix's port-0 entry when the prefix has wide ranges (summaries hash). */
-    public static final int HAS_RANGES = 0x40000000;
-    public static final int FLAG_SINGLES = 1;
-    public static final int FLAG_SUMMARIES = 2;
-    /** Bucket granularity: an IPv4 /24, an IPv6 /64. */
-    public static final int V4_BUCKET_LENGTH = 24;
-    public static final int V6_BUCKET_LENGTH = 64;
-    /** Prefixes up to this many bits shorter than a bucket are entered in each bucket they cover. */
-    public static final int EXPAND_BITS = 8;
-    /** The multiplier of the bucket hash (2^64 divided by the golden ratio). */
-    public static final long HASH_MULTIPLIER = 0x9E3779B97F4A7C15L;
-
-    static final long NO_TARGET = target(NO_RULE, 0);
 
     /** A singles or summaries key: protocol family, prefix length, port (0 for summaries), network. */
     public record Key(int pf, int length, int port, long hi, long lo) {
@@ -156,9 +115,11 @@ public final class DispatchTables {
 
         void encode(ByteBuffer b) {
             int start = b.position();
-            b.putInt(allRule).putInt(allSlot).putInt(ranges.length / 4).putInt(0);
+            b.putInt(allRule).putInt(allSlot).putInt(start + SUMMARY_RANGE_COUNT, ranges.length / 4);
             for (int i = 0; i < ranges.length; i += 4) {
-                b.putShort((short) ranges[i]).putShort((short) ranges[i + 1]).putInt(ranges[i + 2]).putInt(ranges[i + 3]);
+                int at = start + SUMMARY_HEADER + i / 4 * RANGE_RECORD;
+                b.putShort(at + RANGE_FIRST, (short) ranges[i]).putShort(at + RANGE_LAST, (short) ranges[i + 1])
+                        .putInt(at + RANGE_RULE, ranges[i + 2]).putInt(at + RANGE_SLOT, ranges[i + 3]);
             }
             b.position(start + SUMMARY_HALF);
         }
@@ -298,11 +259,6 @@ public final class DispatchTables {
         return new DispatchTables(state);
     }
 
-    /** A rule and its listener's slot as one value. */
-    static long target(int rule, int slot) {
-        return (long) rule << 32 | (slot & 0xffffffffL);
-    }
-
     /** The class bit of a prefix length in a bucket mask. */
     public static int lengthClass(int length, boolean ipv4) {
         return ipv4 ? length : Math.min(length >> 1, 63);
@@ -348,7 +304,8 @@ public final class DispatchTables {
         if (length == null) {
             return b.array();
         }
-        b.putInt(length.length() + 1).putInt(lengthClass(length.length(), ipv4)).putInt(length.flags()).putInt(0);
+        b.putInt(LENGTH_PLUS_ONE, length.length() + 1).putInt(LENGTH_CLASS, lengthClass(length.length(), ipv4))
+                .putInt(LENGTH_FLAGS, length.flags()).position(LENGTH_MASK);
         byte[] ones = new byte[16];
         Arrays.fill(ones, (byte) -1);
         byte[] mask = Prefix.mask(ones, ipv4 ? Math.min(length.length(), 32) : length.length());
@@ -359,7 +316,7 @@ public final class DispatchTables {
         return b.array();
     }
 
-    /** A singles value: the target in each generation ({@link #NO_TARGET} where absent). */
+    /** A singles value: the target in each generation ({@link DispatchLayout#NO_TARGET} where absent). */
     static byte[] singleValue(long gen0, long gen1) {
         return buffer(2 * SINGLE_HALF).putInt((int) (gen0 >>> 32)).putInt((int) gen0)
                 .putInt((int) (gen1 >>> 32)).putInt((int) gen1).array();
@@ -403,7 +360,7 @@ public final class DispatchTables {
         return lengths.get(pf);
     }
 
-    /** Single-port entries and their targets ({@link #target} encoding). */
+    /** Single-port entries and their targets ({@link DispatchLayout#target} encoding). */
     public Map<Key, Long> singles() {
         return singles;
     }

@@ -34,11 +34,9 @@ public final class RuleSet {
      */
     public static RuleSet of(List<SteeringRule> rules) {
         // First occurrence wins (its origin is the one messages name); linear in the rule count.
-        record Identity(Protocol protocol, Prefix prefix, PortSpec ports, String listener) {
-        }
-        Map<Identity, SteeringRule> byIdentity = new java.util.LinkedHashMap<>();
+        Map<RuleIdentity, SteeringRule> byIdentity = new java.util.LinkedHashMap<>();
         for (SteeringRule r : rules) {
-            byIdentity.putIfAbsent(new Identity(r.protocol(), r.prefix(), r.ports(), r.listener()), r);
+            byIdentity.putIfAbsent(r.identity(), r);
         }
         List<SteeringRule> unique = new ArrayList<>(byIdentity.values());
         checkConflicts(unique);

@@ -54,9 +54,17 @@ public record SteeringRule(Protocol protocol, Prefix prefix, PortSpec ports, Str
         return this.protocol == protocol && prefix.contains(address) && ports.contains(port);
     }
 
-    /** The same rule, ignoring where it was written. */
+    /**
+     * What this rule matches and where it steers. Record equality also compares {@link #origin};
+     * the identity does not.
+     */
+    public RuleIdentity identity() {
+        return RuleIdentity.of(this);
+    }
+
+    /** The same rule, ignoring where it was written: of the same {@link #identity()}. */
     public boolean sameAs(SteeringRule o) {
-        return protocol == o.protocol && prefix.equals(o.prefix) && ports.equals(o.ports) && listener.equals(o.listener);
+        return identity().equals(o.identity());
     }
 
     /** {@code tcp 127.77.0.0/16 port 80 -> web}. */

@@ -52,8 +52,8 @@ class DispatchTablesTest {
     @Test
     void keyBytesArePfWithTheMarkLengthPortAndTheNetwork() {
         byte[] b = key("10.1.2.0/24", 443).bytes();
-        assertThat(b).hasSize(DispatchTables.KEY_SIZE);
-        assertThat(b[0] & 0xff).isEqualTo(DispatchTables.KEY_MARK);
+        assertThat(b).hasSize(DispatchLayout.KEY_SIZE);
+        assertThat(b[0] & 0xff).isEqualTo(DispatchLayout.KEY_MARK);
         assertThat(b[1]).isEqualTo((byte) 24);
         assertThat(java.nio.ByteBuffer.wrap(b, 2, 2).order(java.nio.ByteOrder.nativeOrder()).getShort() & 0xffff).isEqualTo(443);
         assertThat(java.util.Arrays.copyOfRange(b, 4, 8)).containsExactly(10, 1, 2, 0);
@@ -76,8 +76,8 @@ class DispatchTablesTest {
         assertThat(s.ranges()[0]).isEqualTo(7000);
         assertThat(s.ranges()[4]).isEqualTo(7500);
         long portZero = t.singles().get(key("10.0.0.0/24", 0));
-        assertThat((int) (portZero >>> 32)).isEqualTo(DispatchTables.NO_ALL);
-        assertThat((int) portZero & DispatchTables.HAS_RANGES).isNotZero();
+        assertThat((int) (portZero >>> 32)).isEqualTo(DispatchLayout.NO_ALL);
+        assertThat((int) portZero & DispatchLayout.HAS_RANGES).isNotZero();
         assertThat(t.ports()[8002] & 1 << 4).as("8002 is singly named for tcp4").isNotZero();
         assertThat(t.ports()[7500] & 1 << 4).isZero();
     }
@@ -86,11 +86,11 @@ class DispatchTablesTest {
     void anAllRuleSitsInThePortZeroEntryAndNeedsNoSummary() {
         DispatchTables t = compute(rules("tcp 10.0.0.7 all api", "tcp 10.0.0.7 22 web"), 8);
         long portZero = t.singles().get(key("10.0.0.7", 0));
-        assertThat((int) portZero & DispatchTables.HAS_RANGES).isZero();
+        assertThat((int) portZero & DispatchLayout.HAS_RANGES).isZero();
         assertThat((int) portZero).isEqualTo(API);
         assertThat(t.summaries()).isEmpty();
         assertThat(t.lengths(0)).containsExactly(new DispatchTables.Length(32,
-                DispatchTables.FLAG_SINGLES | DispatchTables.FLAG_SUMMARIES));
+                DispatchLayout.FLAG_SINGLES | DispatchLayout.FLAG_SUMMARIES));
         assertThat(java.util.stream.IntStream.range(1, 65536).filter(port -> (t.ports()[port] & 1) == 0).count())
                 .as("ports 1-65535 not covered for tcp4").isZero();
     }

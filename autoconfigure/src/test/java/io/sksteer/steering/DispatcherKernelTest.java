@@ -201,7 +201,7 @@ class DispatcherKernelTest {
         Prefix host = Prefix.parse("127.77.5.5", "test");
         int bucket = DispatchTables.tableBucket(DispatchTables.Key.of(0, host, 1000).bytes(), bits);
         List<Integer> ports = new ArrayList<>();
-        for (int port = 1000; ports.size() < DispatchTables.WAYS + 2; port++) {
+        for (int port = 1000; ports.size() < DispatchLayout.WAYS + 2; port++) {
             if (DispatchTables.tableBucket(DispatchTables.Key.of(0, host, port).bytes(), bits) == bucket) {
                 ports.add(port);
             }

@@ -117,7 +117,7 @@ class TableStateTest {
         Map<DispatchTables.Key, Long> before = new HashMap<>(state.singles());
         int[] gates = state.ports().clone();
         List<TableState.Member> tooMany = new ArrayList<>();
-        for (int i = 0; i <= DispatchTables.MAX_RANGES_PER_ENTRY; i++) {
+        for (int i = 0; i <= DispatchLayout.MAX_RANGES_PER_ENTRY; i++) {
             tooMany.add(member(1 + i, "tcp", "10.0.0.0/24", (1000 + 100 * i) + "-" + (1050 + 100 * i), "web"));
         }
         assertThatThrownBy(() -> state.update(List.of(), tooMany, SLOTS::get))
