@@ -7,7 +7,11 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
-/** The arrows of ../shared/STYLE.md: kernel layer at the bottom, JNA inside one package. */
+/**
+ * The arrows of ../shared/STYLE.md: Spring glue on top, then the engine (the composition root),
+ * above its socket sources (netty) and the rules (steering), the kernel layer at the bottom, JNA
+ * inside one package.
+ */
 class ArchitectureTest {
 
     private static final JavaClasses MAIN = new ClassFileImporter()
@@ -32,13 +36,14 @@ class ArchitectureTest {
     void theKernelLayerKnowsNothingOfSpringNettyOrSteering() {
         noClasses().that().resideInAPackage("io.sksteer.bpf..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "io.netty..",
-                        "io.sksteer.steering..", "io.sksteer.netty..", "io.sksteer.autoconfigure..", "io.sksteer.actuate..")
+                        "io.sksteer.steering..", "io.sksteer.netty..", "io.sksteer.engine..", "io.sksteer.autoconfigure..",
+                        "io.sksteer.actuate..")
                 .check(MAIN);
     }
 
     @Test
     void steeringKnowsNothingOfSpring() {
-        noClasses().that().resideInAnyPackage("io.sksteer.steering..", "io.sksteer.netty..")
+        noClasses().that().resideInAnyPackage("io.sksteer.steering..", "io.sksteer.netty..", "io.sksteer.engine..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.springframework..",
                         "io.sksteer.autoconfigure..", "io.sksteer.actuate..")
                 .allowEmptyShould(true)
@@ -46,10 +51,18 @@ class ArchitectureTest {
     }
 
     @Test
-    void steeringKnowsNothingOfNetty() {
+    void steeringKnowsNothingOfNettyOrTheEngine() {
         noClasses().that().resideInAPackage("io.sksteer.steering..")
-                .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "io.sksteer.netty..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "io.sksteer.netty..", "io.sksteer.engine..")
                 .allowEmptyShould(true)
+                .check(MAIN);
+    }
+
+    /** The engine composes its socket sources (Netty-bound listeners among them), never the other way round. */
+    @Test
+    void socketSourcesKnowNothingOfTheEngine() {
+        noClasses().that().resideInAPackage("io.sksteer.netty..")
+                .should().dependOnClassesThat().resideInAPackage("io.sksteer.engine..")
                 .check(MAIN);
     }
 }

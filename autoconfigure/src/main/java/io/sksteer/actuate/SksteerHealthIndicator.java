@@ -1,8 +1,8 @@
 package io.sksteer.actuate;
 
 import io.sksteer.bpf.LinkInfo;
-import io.sksteer.netty.SteeredListener;
-import io.sksteer.netty.SteeringEngine;
+import io.sksteer.engine.SteeredListener;
+import io.sksteer.engine.SteeringEngine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;

@@ -1,7 +1,7 @@
 package io.sksteer.autoconfigure;
 
+import io.sksteer.engine.Drain;
 import io.sksteer.netty.ListenerHandler;
-import io.sksteer.netty.SteeringEngine;
 import io.sksteer.steering.InvalidRuleException;
 import io.sksteer.steering.SteeringConfig;
 import java.net.InetAddress;
@@ -128,7 +128,7 @@ public final class SksteerAutoConfiguration {
             }
             adopted = sockets.all();
         }
-        SteeringEngine.Drain drain = new SteeringEngine.Drain(nonNegative(properties.getDrain().getTimeout(), "sksteer.drain.timeout"),
+        Drain drain = new Drain(nonNegative(properties.getDrain().getTimeout(), "sksteer.drain.timeout"),
                 nonNegative(properties.getDrain().getQuietPeriod(), "sksteer.drain.quiet-period"));
         if (properties.getLiveChanges().getMaxBodySize() == null || properties.getLiveChanges().getMaxBodySize().toBytes() < 1) {
             throw new InvalidRuleException("sksteer.live-changes.max-body-size", String.valueOf(properties.getLiveChanges().getMaxBodySize()),

@@ -1,6 +1,6 @@
 package io.sksteer.autoconfigure;
 
-import io.sksteer.netty.SteeringEngine;
+import io.sksteer.engine.SteeringEngine;
 import io.sksteer.steering.Dispatcher;
 import io.sksteer.steering.RuleScope;
 import io.sksteer.steering.RuleSet;
