@@ -2,6 +2,7 @@ package io.sksteer.autoconfigure;
 
 import io.sksteer.engine.SteeringEngine;
 import io.sksteer.steering.Dispatcher;
+import io.sksteer.steering.InvalidRuleException;
 import io.sksteer.steering.RuleScope;
 import io.sksteer.steering.RuleSet;
 import io.sksteer.steering.SteeringConfig;
@@ -178,11 +179,15 @@ public class SksteerRules {
         try {
             SteeringConfig config = lifecycle.config();
             RuleSet rules = SteeringConfig.Builder.rules(config.listeners(), rulesByListener, config.maxRules(),
-                    (listener, i) -> "rules." + listener + "[" + i + "]", "sksteer.max-rules");
+                    (listener, i) -> "rules." + listener + "[" + i + "]");
             checkCeiling(rules.rules());
             Dispatcher.RuleChange change = engine.replaceRules(rules);
             audit.applied("replace", origin, change, rules.size());
             return rules;
+        } catch (io.sksteer.steering.InvalidRuleException e) {
+            InvalidRuleException mapped = SksteerPropertyPaths.mapped(e);
+            audit.refused("replace", origin, mapped, engine.rules().size());
+            throw mapped;
         } catch (RuntimeException e) {
             audit.refused("replace", origin, e, engine.rules().size());
             throw e;
@@ -235,13 +240,17 @@ public class SksteerRules {
         try {
             SteeringConfig config = lifecycle.config();
             RuleSet gone = SteeringConfig.Builder.rules(config.listeners(), remove, config.maxRules(),
-                    (listener, i) -> "remove." + listener + "[" + i + "]", "sksteer.max-rules");
+                    (listener, i) -> "remove." + listener + "[" + i + "]");
             RuleSet fresh = SteeringConfig.Builder.rules(config.listeners(), add, config.maxRules(),
-                    (listener, i) -> "add." + listener + "[" + i + "]", "sksteer.max-rules");
+                    (listener, i) -> "add." + listener + "[" + i + "]");
             checkCeiling(fresh.rules());
             Dispatcher.RuleChange change = engine.changeRules(gone.rules(), fresh.rules());
             audit.applied(operation, origin, change, engine.rules().size());
             return engine.rules();
+        } catch (io.sksteer.steering.InvalidRuleException e) {
+            InvalidRuleException mapped = SksteerPropertyPaths.mapped(e);
+            audit.refused(operation, origin, mapped, engine.rules().size());
+            throw mapped;
         } catch (RuntimeException e) {
             audit.refused(operation, origin, e, engine.rules().size());
             throw e;

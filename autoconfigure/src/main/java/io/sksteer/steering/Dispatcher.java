@@ -275,8 +275,7 @@ public final class Dispatcher implements AutoCloseable {
             } else {
                 if (freeIds.isEmpty()) {
                     fresh.forEach(freeIds::addFirst);
-                    throw new InvalidRuleException(r.origin(), null, "more than " + maxRules
-                            + " rules; raise sksteer.max-rules");
+                    throw new RuleCapacityException(r.origin(), maxRules, "more than " + maxRules + " rules");
                 }
                 int id = freeIds.poll();
                 fresh.add(id);
@@ -322,9 +321,8 @@ public final class Dispatcher implements AutoCloseable {
         }
         if (wanted.size() > freeIds.size()) {
             // The rules removed keep their counters until the change is made.
-            throw new InvalidRuleException(wanted.values().iterator().next().origin(), null, "more than " + maxRules
-                    + " rules while the change is made (the rules it removes count until it is done); raise"
-                    + " sksteer.max-rules");
+            throw new RuleCapacityException(wanted.values().iterator().next().origin(), maxRules, "more than " + maxRules
+                    + " rules while the change is made (the rules it removes count until it is done)");
         }
         Map<RuleKey, TableState.Member> added = new LinkedHashMap<>();
         List<Integer> fresh = new ArrayList<>();
