@@ -3,6 +3,7 @@ package io.sksteer.autoconfigure;
 import io.sksteer.engine.SteeringEngine;
 import io.sksteer.steering.Dispatcher;
 import io.sksteer.steering.InvalidRuleException;
+import io.sksteer.steering.RuleGrammar;
 import io.sksteer.steering.RuleScope;
 import io.sksteer.steering.RuleSet;
 import io.sksteer.steering.SteeringConfig;
@@ -254,6 +255,25 @@ public class SksteerRules {
         } catch (RuntimeException e) {
             audit.refused(operation, origin, e, engine.rules().size());
             throw e;
+        }
+    }
+
+    /**
+     * Rules in their one-line form, {@code LISTENER PREFIX[,PREFIX...] PORTS[,PORTS...]} per rule,
+     * one per line or separated by {@code ;}, as the actuator endpoint takes them; the lists and
+     * each value are read as configuration reads them ({@link RuleGrammar}), when the rules are
+     * given to {@link #replace}, {@link #add} or {@link #remove}.
+     *
+     * @param maxRules the most rules (prefixes × ports) the text may hold
+     * @throws InvalidRuleException for a rule that is not three words, or too many rules
+     */
+    public static Map<String, List<SteeringConfig.RuleText>> parse(String text, int maxRules) {
+        try {
+            return RuleGrammar.lines(text, maxRules);
+        } catch (io.sksteer.steering.InvalidValueException e) {
+            throw new InvalidRuleException(null, e.value(), e.problem());
+        } catch (InvalidRuleException e) {
+            throw SksteerPropertyPaths.mapped(e);
         }
     }
 
