@@ -40,15 +40,6 @@ final class SksteerPropertyPaths implements ConfigOrigins {
         return LISTENERS + "." + name;
     }
 
-    @Override
-    public String listenerField(String name, String field) {
-        return listener(name) + "." + field;
-    }
-
-    @Override
-    public String rule(String name, int index) {
-        return listener(name) + ".rules[" + index + "]";
-    }
 
     /**
      * {@code e} onto the properties: a capacity exceeded is {@code sksteer.max-rules}'s to raise

@@ -18,11 +18,15 @@ public interface ConfigOrigins {
     /** Where listener {@code name} is defined. */
     String listener(String name);
 
-    /** Where {@code field} (protocol, bind, backlog) of listener {@code name} is written. */
-    String listenerField(String name, String field);
+    /** Where {@code field} (protocol, bind, backlog) of listener {@code name} is written: {@code LISTENER.field}. */
+    default String listenerField(String name, String field) {
+        return listener(name) + "." + field;
+    }
 
-    /** Where rule {@code index} of listener {@code name} is written. */
-    String rule(String name, int index);
+    /** Where rule {@code index} of listener {@code name} is written: {@code LISTENER.rules[index]}. */
+    default String rule(String name, int index) {
+        return listener(name) + ".rules[" + index + "]";
+    }
 
     /** Plain names, for a configuration built in code: {@code listeners.web.rules[0]}. */
     ConfigOrigins PLAIN = new ConfigOrigins() {
@@ -44,16 +48,6 @@ public interface ConfigOrigins {
         @Override
         public String listener(String name) {
             return "listeners." + name;
-        }
-
-        @Override
-        public String listenerField(String name, String field) {
-            return listener(name) + "." + field;
-        }
-
-        @Override
-        public String rule(String name, int index) {
-            return listener(name) + ".rules[" + index + "]";
         }
     };
 }
