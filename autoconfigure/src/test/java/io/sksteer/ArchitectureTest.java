@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The arrows of ../shared/STYLE.md: Spring glue on top, then the engine (the composition root),
- * above its socket sources (netty) and the rules (steering), the kernel layer at the bottom, JNA
- * inside one package.
+ * above its socket sources (netty; the socket-source type and the application's sockets in socket)
+ * and the rules (steering), the kernel layer at the bottom, JNA inside one package.
  */
 class ArchitectureTest {
 
@@ -36,14 +36,15 @@ class ArchitectureTest {
     void theKernelLayerKnowsNothingOfSpringNettyOrSteering() {
         noClasses().that().resideInAPackage("io.sksteer.bpf..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "io.netty..",
-                        "io.sksteer.steering..", "io.sksteer.netty..", "io.sksteer.engine..", "io.sksteer.autoconfigure..",
-                        "io.sksteer.actuate..")
+                        "io.sksteer.steering..", "io.sksteer.netty..", "io.sksteer.engine..", "io.sksteer.socket..",
+                        "io.sksteer.autoconfigure..", "io.sksteer.actuate..")
                 .check(MAIN);
     }
 
     @Test
     void steeringKnowsNothingOfSpring() {
-        noClasses().that().resideInAnyPackage("io.sksteer.steering..", "io.sksteer.netty..", "io.sksteer.engine..")
+        noClasses().that().resideInAnyPackage("io.sksteer.steering..", "io.sksteer.netty..", "io.sksteer.engine..",
+                        "io.sksteer.socket..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.springframework..",
                         "io.sksteer.autoconfigure..", "io.sksteer.actuate..")
                 .allowEmptyShould(true)
@@ -53,7 +54,8 @@ class ArchitectureTest {
     @Test
     void steeringKnowsNothingOfNettyOrTheEngine() {
         noClasses().that().resideInAPackage("io.sksteer.steering..")
-                .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "io.sksteer.netty..", "io.sksteer.engine..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "io.sksteer.netty..", "io.sksteer.engine..",
+                        "io.sksteer.socket..")
                 .allowEmptyShould(true)
                 .check(MAIN);
     }
@@ -61,8 +63,17 @@ class ArchitectureTest {
     /** The engine composes its socket sources (Netty-bound listeners among them), never the other way round. */
     @Test
     void socketSourcesKnowNothingOfTheEngine() {
-        noClasses().that().resideInAPackage("io.sksteer.netty..")
+        noClasses().that().resideInAnyPackage("io.sksteer.netty..", "io.sksteer.socket..")
                 .should().dependOnClassesThat().resideInAPackage("io.sksteer.engine..")
+                .check(MAIN);
+    }
+
+    /** What a socket source is, and the sockets the application gives, stand below Netty and the rules. */
+    @Test
+    void theSocketSourceTypeKnowsNothingOfNettySteeringOrSpring() {
+        noClasses().that().resideInAPackage("io.sksteer.socket..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "io.sksteer.netty..", "io.sksteer.steering..",
+                        "org.springframework..", "io.sksteer.autoconfigure..", "io.sksteer.actuate..")
                 .check(MAIN);
     }
 }

@@ -3,9 +3,9 @@ package io.sksteer.engine;
 import io.netty.channel.Channel;
 import io.sksteer.bpf.SocketFd;
 import io.sksteer.bpf.sklookup.Protocol;
-import io.sksteer.netty.AdoptedSocket;
 import io.sksteer.netty.BoundChannel;
-import io.sksteer.netty.ListenerSocket;
+import io.sksteer.socket.AdoptedSocket;
+import io.sksteer.socket.ListenerSocket;
 import java.net.InetSocketAddress;
 
 /**

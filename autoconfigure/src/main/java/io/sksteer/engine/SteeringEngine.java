@@ -4,9 +4,9 @@ import io.sksteer.bpf.BpfProgram;
 import io.sksteer.bpf.FdStore;
 import io.sksteer.bpf.NetnsLink;
 import io.sksteer.bpf.NetworkNamespace;
-import io.sksteer.netty.AdoptedSocket;
 import io.sksteer.netty.ListenerHandler;
 import io.sksteer.netty.NettyListeners;
+import io.sksteer.socket.AdoptedSocket;
 import io.sksteer.steering.Dispatcher;
 import io.sksteer.steering.ListenerSpec;
 import io.sksteer.steering.RuleSet;
@@ -77,7 +77,7 @@ public final class SteeringEngine implements AutoCloseable {
      * @param adopted the socket of each adopted listener ({@link ListenerSpec#adopted()}), by name
      * @throws io.sksteer.bpf.BpfException when the kernel refuses (privileges, kernel too old)
      * @throws io.sksteer.netty.ListenerBindException when a listener cannot bind
-     * @throws io.sksteer.netty.SocketNotFoundException when an adopted socket lives in another namespace
+     * @throws io.sksteer.socket.SocketNotFoundException when an adopted socket lives in another namespace
      * @throws io.sksteer.steering.InvalidRuleException when the rules exceed a limit, or ask for a
      *     family an adopted socket cannot take
      */

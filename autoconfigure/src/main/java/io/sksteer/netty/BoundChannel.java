@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.sksteer.bpf.SocketFd;
+import io.sksteer.socket.ListenerSocket;
 import java.net.InetSocketAddress;
 
 /**
