@@ -42,31 +42,14 @@ public final class SksteerAutoConfiguration {
         return new UnknownKeyCheck();
     }
 
-    // The binder's converters for the value types: static, so binding the properties does not
-    // wait for this class (the converters are looked up before any sksteer bean is made).
-
+    /**
+     * The binder's converter for the value types: static, so binding the properties does not wait
+     * for this class (converters are looked up before any sksteer bean is made).
+     */
     @Bean
     @ConfigurationPropertiesBinding
-    static SksteerConverters.ToPrefix sksteerPrefixConverter() {
-        return new SksteerConverters.ToPrefix();
-    }
-
-    @Bean
-    @ConfigurationPropertiesBinding
-    static SksteerConverters.ToPortSpec sksteerPortSpecConverter() {
-        return new SksteerConverters.ToPortSpec();
-    }
-
-    @Bean
-    @ConfigurationPropertiesBinding
-    static SksteerConverters.ToProtocol sksteerProtocolConverter() {
-        return new SksteerConverters.ToProtocol();
-    }
-
-    @Bean
-    @ConfigurationPropertiesBinding
-    static SksteerConverters.ToOnMissingSocket sksteerOnMissingSocketConverter() {
-        return new SksteerConverters.ToOnMissingSocket();
+    static SksteerConverters sksteerConverters() {
+        return new SksteerConverters();
     }
 
     @Bean
