@@ -10,7 +10,11 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
-/** The arrows of ../shared/STYLE.md: kernel layer at the bottom, JNA inside one package. */
+/**
+ * The arrows of ../shared/STYLE.md: Spring glue on top, then the engine (the composition root),
+ * above its socket sources (netty; the socket-source type and the application's sockets in socket)
+ * and the rules (steering), the kernel layer at the bottom, JNA inside one package.
+ */
 class ArchitectureTest {
 
     private static final JavaClasses MAIN = new ClassFileImporter()
@@ -35,13 +39,15 @@ class ArchitectureTest {
     void theKernelLayerKnowsNothingOfSpringNettyOrSteering() {
         noClasses().that().resideInAPackage("io.sksteer.bpf..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "io.netty..",
-                        "io.sksteer.steering..", "io.sksteer.netty..", "io.sksteer.autoconfigure..", "io.sksteer.actuate..")
+                        "io.sksteer.steering..", "io.sksteer.netty..", "io.sksteer.engine..", "io.sksteer.socket..",
+                        "io.sksteer.autoconfigure..", "io.sksteer.actuate..")
                 .check(MAIN);
     }
 
     @Test
     void steeringKnowsNothingOfSpring() {
-        noClasses().that().resideInAnyPackage("io.sksteer.steering..", "io.sksteer.netty..")
+        noClasses().that().resideInAnyPackage("io.sksteer.steering..", "io.sksteer.netty..", "io.sksteer.engine..",
+                        "io.sksteer.socket..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.springframework..",
                         "io.sksteer.autoconfigure..", "io.sksteer.actuate..")
                 .allowEmptyShould(true)
@@ -49,9 +55,10 @@ class ArchitectureTest {
     }
 
     @Test
-    void steeringKnowsNothingOfNetty() {
+    void steeringKnowsNothingOfNettyOrTheEngine() {
         noClasses().that().resideInAPackage("io.sksteer.steering..")
-                .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "io.sksteer.netty..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "io.sksteer.netty..", "io.sksteer.engine..",
+                        "io.sksteer.socket..")
                 .allowEmptyShould(true)
                 .check(MAIN);
     }
@@ -96,6 +103,23 @@ class ArchitectureTest {
         noClasses().that().haveNameMatching(
                 "io\\.sksteer\\.steering\\.(EntryPlanner|TablePlacement|GroupEntries|BucketWords|LongCounts|RuleIds)(\\$.*)?")
                 .should().dependOnClassesThat().resideInAPackage("io.sksteer.bpf..")
+                .check(MAIN);
+    }
+
+    /** The engine composes its socket sources (Netty-bound listeners among them), never the other way round. */
+    @Test
+    void socketSourcesKnowNothingOfTheEngine() {
+        noClasses().that().resideInAnyPackage("io.sksteer.netty..", "io.sksteer.socket..")
+                .should().dependOnClassesThat().resideInAPackage("io.sksteer.engine..")
+                .check(MAIN);
+    }
+
+    /** What a socket source is, and the sockets the application gives, stand below Netty and the rules. */
+    @Test
+    void theSocketSourceTypeKnowsNothingOfNettySteeringOrSpring() {
+        noClasses().that().resideInAPackage("io.sksteer.socket..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "io.sksteer.netty..", "io.sksteer.steering..",
+                        "org.springframework..", "io.sksteer.autoconfigure..", "io.sksteer.actuate..")
                 .check(MAIN);
     }
 }

@@ -156,33 +156,13 @@ public class SksteerEndpoint {
             }
             return Map.of();
         }
-        Map<String, List<SteeringConfig.RuleText>> out = new LinkedHashMap<>();
-        long count = 0;
-        for (String rule : text.split("[;\n]")) {
-            if (rule.isBlank()) {
-                continue;
-            }
-            String[] words = rule.trim().split("\\s+");
-            if (words.length != 3) {
-                throw new IllegalArgumentException("rule '" + abbreviate(rule.trim()) + "' must be LISTENER PREFIXES PORTS");
-            }
-            List<String> prefixes = List.of(words[1].split(","));
-            List<String> ports = List.of(words[2].split(","));
-            count += (long) prefixes.size() * ports.size();
-            if (count > maxRules) {
-                throw new IllegalArgumentException("more than " + maxRules + " rules (prefixes × ports) in one change (sksteer.max-rules)");
-            }
-            out.computeIfAbsent(words[0], l -> new ArrayList<>()).add(new SteeringConfig.RuleText(prefixes, ports));
-        }
+        // The rule grammar of configuration and the Java API: one line per rule.
+        Map<String, List<SteeringConfig.RuleText>> out = SksteerRules.parse(text, maxRules);
         if (out.isEmpty()) {
             throw new IllegalArgumentException("no rule given" + (emptyAllowed ? "; to remove every rule, send {\"rules\": \""
                     + NO_RULES + "\"}" : ""));
         }
         return out;
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 
     private static WebEndpointResponse<Object> error(int status, String message) {

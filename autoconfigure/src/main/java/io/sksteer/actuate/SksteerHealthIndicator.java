@@ -1,8 +1,8 @@
 package io.sksteer.actuate;
 
 import io.sksteer.bpf.LinkInfo;
-import io.sksteer.netty.SteeredListener;
-import io.sksteer.netty.SteeringEngine;
+import io.sksteer.engine.SteeredListener;
+import io.sksteer.engine.SteeringEngine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -101,7 +101,7 @@ public class SksteerHealthIndicator implements HealthIndicator {
                 + "); rule changes are refused until steering restarts"));
         for (SteeredListener l : e.listeners().values()) {
             if (!l.isOpen()) {
-                problems.add("listener '" + l.name() + "' is closed" + (l.source() instanceof io.sksteer.netty.AdoptedSocket a
+                problems.add("listener '" + l.name() + "' is closed" + (l.source() instanceof io.sksteer.socket.AdoptedSocket a
                         ? " (" + a + " is gone)" : ""));
             } else if (!SteeringInspector.inSockmap(e, l)) {
                 problems.add("listener '" + l.name() + "' socket is not in the SOCKMAP");

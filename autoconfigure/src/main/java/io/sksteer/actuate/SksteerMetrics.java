@@ -5,12 +5,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.sksteer.netty.SteeringEngine;
+import io.sksteer.autoconfigure.SksteerLifecycle;
+import io.sksteer.engine.SteeringEngine;
 import io.sksteer.steering.Dispatcher;
 import io.sksteer.steering.RuleCounters;
 import io.sksteer.steering.RuleIdentity;
 import io.sksteer.steering.SteeringRule;
-import io.sksteer.autoconfigure.SksteerLifecycle;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
-import org.springframework.context.SmartLifecycle;
 import java.util.function.ToLongFunction;
+import org.springframework.context.SmartLifecycle;
 
 /**
  * Micrometer meters over the dispatcher's per-CPU counters: {@code sksteer.lookups} tagged

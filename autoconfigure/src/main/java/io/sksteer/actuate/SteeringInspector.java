@@ -8,10 +8,12 @@ import io.sksteer.bpf.LinkInfo;
 import io.sksteer.bpf.sklookup.Protocol;
 import io.sksteer.bpf.sklookup.SkLookupContext;
 import io.sksteer.bpf.sklookup.SkLookupTestRun;
-import io.sksteer.netty.SteeredListener;
-import io.sksteer.netty.SteeringEngine;
+import io.sksteer.engine.SteeredListener;
+import io.sksteer.engine.SteeringEngine;
+import io.sksteer.steering.InvalidValueException;
 import io.sksteer.steering.Prefix;
 import io.sksteer.steering.RuleCounters;
+import io.sksteer.steering.RuleGrammar;
 import io.sksteer.steering.SteeringRule;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -160,11 +162,12 @@ public final class SteeringInspector {
             throw new IllegalStateException("this kernel cannot test-run sk_lookup programs (needs Linux 5.13): "
                     + testRun.unavailabilityCause().getMessage());
         }
-        Protocol proto = switch (protocol == null ? "" : protocol.toLowerCase(Locale.ROOT)) {
-            case "tcp" -> Protocol.TCP;
-            case "udp" -> Protocol.UDP;
-            default -> throw new IllegalArgumentException("protocol must be tcp or udp, not '" + protocol + "'");
-        };
+        Protocol proto;
+        try {
+            proto = RuleGrammar.protocol(protocol);
+        } catch (InvalidValueException ex) {
+            throw new IllegalArgumentException("protocol must be tcp or udp, not '" + protocol + "'");
+        }
         InetAddress local = literal(address, "address");
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1 to 65535, not " + port);

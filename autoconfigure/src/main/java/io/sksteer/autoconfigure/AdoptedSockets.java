@@ -1,6 +1,6 @@
 package io.sksteer.autoconfigure;
 
-import io.sksteer.netty.AdoptedSocket;
+import io.sksteer.socket.AdoptedSocket;
 import java.util.Map;
 
 /** Finds, at start, the sockets of the listeners that take one from the application. */
@@ -12,7 +12,7 @@ interface AdoptedSockets {
 
     /**
      * @return the socket of each adopted listener, by name
-     * @throws io.sksteer.netty.SocketNotFoundException when one cannot be found
+     * @throws io.sksteer.socket.SocketNotFoundException when one cannot be found
      */
     Map<String, AdoptedSocket> find();
 }

@@ -7,7 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.PropertySourcesPlaceholdersResolver;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.cloud.context.environment.EnvironmentChangeEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.core.env.Environment;
@@ -67,14 +69,18 @@ final class ConfigurationRefresh implements ApplicationListener<EnvironmentChang
         RuleSet next;
         try {
             refuseUnknown(unknown);
+            // Read straight from the property sources where they can be listed, else bound.
             Map<String, List<SteeringConfig.RuleText>> texts = RuleProperties.read(environment);
             if (texts == null) {
                 texts = bound(environment);
             }
             bindNanos = System.nanoTime() - t0;
             SteeringConfig config = lifecycle.config();
-            next = SteeringConfig.Builder.rules(config.listeners(), texts, config.maxRules(),
-                    (listener, i) -> "sksteer.listeners." + listener + ".rules[" + i + "]", "sksteer.max-rules");
+            try {
+                next = SteeringConfig.Builder.rules(config.listeners(), texts, config.maxRules(), SksteerPropertyPaths.INSTANCE::rule);
+            } catch (io.sksteer.steering.InvalidRuleException e) {
+                throw SksteerPropertyPaths.mapped(e);
+            }
             validateNanos = System.nanoTime() - t0 - bindNanos;
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "sksteer: a refresh of " + sksteerKeys + " was refused, the rules in force stay: "
@@ -108,18 +114,30 @@ final class ConfigurationRefresh implements ApplicationListener<EnvironmentChang
                 + (keys.size() > named.size() ? ", and " + (keys.size() - named.size()) + " more" : ""));
     }
 
-    /** The rules as the Binder binds them: where a property source cannot list its keys. */
+    /**
+     * The rules as the Binder binds them (with sksteer's converters): where a property source
+     * cannot list its keys.
+     */
     static Map<String, List<SteeringConfig.RuleText>> bound(Environment environment) {
-        SksteerProperties fresh = Binder.get(environment).bind("sksteer", SksteerProperties.class).orElseGet(SksteerProperties::new);
-        Map<String, List<SteeringConfig.RuleText>> texts = new LinkedHashMap<>();
+        Binder binder = new Binder(ConfigurationPropertySources.get(environment), new PropertySourcesPlaceholdersResolver(environment),
+                SksteerConverters.conversionService());
+        SksteerProperties fresh;
+        try {
+            fresh = binder.bind("sksteer", SksteerProperties.class).orElseGet(SksteerProperties::new);
+        } catch (org.springframework.boot.context.properties.bind.BindException e) {
+            // A value that cannot be read, named as a start names it.
+            io.sksteer.steering.InvalidRuleException problem = InvalidRuleFailureAnalyzer.problem(e);
+            throw problem != null ? problem : e;
+        }
+        Map<String, List<SteeringConfig.RuleText>> out = new LinkedHashMap<>();
         fresh.getListeners().forEach((name, l) -> {
             List<SteeringConfig.RuleText> list = new ArrayList<>();
             for (SksteerProperties.Rule r : l.getRules()) {
                 list.add(new SteeringConfig.RuleText(r.getPrefixes(), r.getPorts(), r.isAllowShadowing()));
             }
-            texts.put(name, list);
+            out.put(name, list);
         });
-        return texts;
+        return out;
     }
 
     /** Whether a key takes effect at a refresh: the rules of a listener, and nothing else. */

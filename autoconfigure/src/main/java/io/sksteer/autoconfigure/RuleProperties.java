@@ -1,6 +1,7 @@
 package io.sksteer.autoconfigure;
 
 import io.sksteer.steering.InvalidRuleException;
+import io.sksteer.steering.RuleGrammar;
 import io.sksteer.steering.SteeringConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -271,11 +272,7 @@ final class RuleProperties {
     private static List<String> list(Raw raw, String field, String path) {
         String scalar = raw.scalars.get(field);
         if (scalar != null) {
-            List<String> out = new ArrayList<>();
-            for (String part : scalar.split(",", -1)) {
-                out.add(part.trim());
-            }
-            return out;
+            return RuleGrammar.list(scalar);
         }
         TreeMap<Integer, String> indexed = raw.indexed.get(field);
         if (indexed == null) {

@@ -1,7 +1,7 @@
 package io.sksteer.autoconfigure;
 
+import io.sksteer.engine.Drain;
 import io.sksteer.netty.ListenerHandler;
-import io.sksteer.netty.SteeringEngine;
 import io.sksteer.steering.InvalidRuleException;
 import io.sksteer.steering.SteeringConfig;
 import java.net.InetAddress;
@@ -17,6 +17,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.ConfigurationPropertiesBinding;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
@@ -41,32 +42,58 @@ public final class SksteerAutoConfiguration {
         return new UnknownKeyCheck();
     }
 
+    /**
+     * The binder's converter for the value types: static, so binding the properties does not wait
+     * for this class (converters are looked up before any sksteer bean is made).
+     */
+    @Bean
+    @ConfigurationPropertiesBinding
+    static SksteerConverters sksteerConverters() {
+        return new SksteerConverters();
+    }
+
     @Bean
     @ConditionalOnMissingBean
     SteeringConfig sksteerConfig(SksteerProperties properties, Environment environment) {
-        SteeringConfig.Builder b = new SteeringConfig.Builder("sksteer")
+        SteeringConfig.Builder b = new SteeringConfig.Builder(SksteerPropertyPaths.INSTANCE)
                 .netns(properties.getNetns())
                 .onMissingSocket(properties.getOnMissingSocket())
                 .maxRules(properties.getMaxRules());
         properties.getListeners().forEach((name, l) -> {
-            String path = "sksteer.listeners." + name;
-            List<SteeringConfig.RuleText> rules = new ArrayList<>();
-            for (SksteerProperties.Rule r : l.getRules()) {
-                rules.add(new SteeringConfig.RuleText(r.getPrefixes(), r.getPorts(), r.isAllowShadowing()));
+            String path = SksteerPropertyPaths.INSTANCE.listener(name);
+            // Rules are text, read by the rule grammar (see SksteerProperties.Rule), named by their property paths.
+            List<SteeringConfig.RuleDefinition> rules = new ArrayList<>();
+            for (int i = 0; i < l.getRules().size(); i++) {
+                SksteerProperties.Rule r = l.getRules().get(i);
+                rules.add(r == null ? null : parse(r, SksteerPropertyPaths.INSTANCE.rule(name, i)));
             }
             ListenerSocketKind kind = ListenerSocketKind.parse(l.getSocket(), path + ".socket");
             int backlog = l.getBacklog() == null ? 1024 : l.getBacklog();
             boolean reusePort = Boolean.TRUE.equals(l.getReusePort());
             if (kind == ListenerSocketKind.BIND) {
-                b.listener(name, new SteeringConfig.ListenerText(l.getProtocol(), l.getBind(), backlog, reusePort, rules));
+                b.listener(name, new SteeringConfig.ListenerDefinition(l.getProtocol(), l.getBind(), backlog, reusePort, rules));
                 return;
             }
             rejectBindOptions(l, path, kind);
             InetAddress address = serverAddress(environment, kind);
-            b.listener(name, new SteeringConfig.ListenerText(l.getProtocol(), address == null ? null : address.getHostAddress(),
+            b.listener(name, new SteeringConfig.ListenerDefinition(l.getProtocol(), address == null ? null : address.getHostAddress(),
                     backlog, false, rules, kind.description(), kind.addressProperty()));
         });
-        return b.build();
+        try {
+            return b.build();
+        } catch (InvalidRuleException e) {
+            throw SksteerPropertyPaths.mapped(e);
+        }
+    }
+
+    private static SteeringConfig.RuleDefinition parse(SksteerProperties.Rule r, String path) {
+        if (r.getPrefixes().isEmpty()) {
+            throw new InvalidRuleException(path + ".prefixes", null, "a rule needs at least one prefix");
+        }
+        if (r.getPorts().isEmpty()) {
+            throw new InvalidRuleException(path + ".ports", null, "a rule needs at least one port, range or 'all'");
+        }
+        return new SteeringConfig.RuleText(r.getPrefixes(), r.getPorts(), r.isAllowShadowing()).parse(path);
     }
 
     /** bind, backlog and reuse-port belong to a socket sksteer binds; the server's own settings rule its socket. */
@@ -128,7 +155,7 @@ public final class SksteerAutoConfiguration {
             }
             adopted = sockets.all();
         }
-        SteeringEngine.Drain drain = new SteeringEngine.Drain(nonNegative(properties.getDrain().getTimeout(), "sksteer.drain.timeout"),
+        Drain drain = new Drain(nonNegative(properties.getDrain().getTimeout(), "sksteer.drain.timeout"),
                 nonNegative(properties.getDrain().getQuietPeriod(), "sksteer.drain.quiet-period"));
         if (properties.getLiveChanges().getMaxBodySize() == null || properties.getLiveChanges().getMaxBodySize().toBytes() < 1) {
             throw new InvalidRuleException("sksteer.live-changes.max-body-size", String.valueOf(properties.getLiveChanges().getMaxBodySize()),
@@ -166,16 +193,12 @@ public final class SksteerAutoConfiguration {
                 throw new InvalidRuleException(path + ".listener", a.getListener(), "no listener named '" + a.getListener()
                         + "' (listeners: " + config.listeners().keySet() + ")");
             }
-            io.sksteer.bpf.sklookup.Protocol protocol = a.getProtocol() == null ? null
-                    : SteeringConfig.Builder.protocol(a.getProtocol(), path + ".protocol");
             if (a.getPrefixes().isEmpty() || a.getPorts().isEmpty()) {
                 throw new InvalidRuleException(path, null, "needs at least one prefix and one port spec");
             }
-            for (int p = 0; p < a.getPrefixes().size(); p++) {
-                io.sksteer.steering.Prefix prefix = io.sksteer.steering.Prefix.parse(a.getPrefixes().get(p), path + ".prefixes[" + p + "]");
-                for (int q = 0; q < a.getPorts().size(); q++) {
-                    io.sksteer.steering.PortSpec ports = io.sksteer.steering.PortSpec.parse(a.getPorts().get(q), path + ".ports[" + q + "]");
-                    out.add(new io.sksteer.steering.RuleScope(protocol, prefix, ports, a.getListener(), path));
+            for (io.sksteer.steering.Prefix prefix : a.getPrefixes()) {
+                for (io.sksteer.steering.PortSpec ports : a.getPorts()) {
+                    out.add(new io.sksteer.steering.RuleScope(a.getProtocol(), prefix, ports, a.getListener(), path));
                 }
             }
         }

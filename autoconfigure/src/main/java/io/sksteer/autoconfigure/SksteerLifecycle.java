@@ -1,8 +1,9 @@
 package io.sksteer.autoconfigure;
 
 import io.sksteer.bpf.FdStore;
+import io.sksteer.engine.Drain;
+import io.sksteer.engine.SteeringEngine;
 import io.sksteer.netty.ListenerHandler;
-import io.sksteer.netty.SteeringEngine;
 import io.sksteer.steering.SteeringConfig;
 import java.util.Map;
 import org.springframework.context.SmartLifecycle;
@@ -25,17 +26,17 @@ public class SksteerLifecycle implements SmartLifecycle {
     private final SteeringConfig config;
     private final Map<String, ListenerHandler> handlers;
     private final AdoptedSockets adopted;
-    private final SteeringEngine.Drain drain;
+    private final Drain drain;
     private final FdStore fdStore;
     private volatile SteeringEngine engine;
 
     /** Steering to listeners sksteer binds, each served by its handler. */
     public SksteerLifecycle(SteeringConfig config, Map<String, ListenerHandler> handlers) {
-        this(config, handlers, AdoptedSockets.NONE, SteeringEngine.Drain.DEFAULT, FdStore.none());
+        this(config, handlers, AdoptedSockets.NONE, Drain.DEFAULT, FdStore.none());
     }
 
     SksteerLifecycle(SteeringConfig config, Map<String, ListenerHandler> handlers, AdoptedSockets adopted,
-            SteeringEngine.Drain drain, FdStore fdStore) {
+            Drain drain, FdStore fdStore) {
         this.fdStore = fdStore;
         this.config = config;
         this.handlers = Map.copyOf(handlers);

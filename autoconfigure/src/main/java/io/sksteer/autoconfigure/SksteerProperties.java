@@ -1,5 +1,9 @@
 package io.sksteer.autoconfigure;
 
+import io.sksteer.bpf.sklookup.Protocol;
+import io.sksteer.steering.OnMissingSocket;
+import io.sksteer.steering.PortSpec;
+import io.sksteer.steering.Prefix;
 import java.time.Duration;
 import org.springframework.util.unit.DataSize;
 import java.util.ArrayList;
@@ -35,7 +39,7 @@ public class SksteerProperties {
      * never let it reach another socket bound there) or 'pass' (let the kernel's normal lookup
      * have it). Default: drop.
      */
-    private String onMissingSocket = "drop";
+    private OnMissingSocket onMissingSocket = OnMissingSocket.DROP;
 
     /** How many rules (prefix × port spec) the dispatcher's maps hold. Default: 4096. */
     private int maxRules = 4096;
@@ -83,11 +87,11 @@ public class SksteerProperties {
         this.netns = netns;
     }
 
-    public String getOnMissingSocket() {
+    public OnMissingSocket getOnMissingSocket() {
         return onMissingSocket;
     }
 
-    public void setOnMissingSocket(String onMissingSocket) {
+    public void setOnMissingSocket(OnMissingSocket onMissingSocket) {
         this.onMissingSocket = onMissingSocket;
     }
 
@@ -111,7 +115,7 @@ public class SksteerProperties {
     public static class Listener {
 
         /** The transport: 'tcp' or 'udp'. Default: tcp. */
-        private String protocol = "tcp";
+        private Protocol protocol = Protocol.TCP;
 
         /**
          * Whose socket the traffic goes to: 'bind' (a Netty socket sksteer binds, served by the
@@ -137,11 +141,11 @@ public class SksteerProperties {
         /** The rules: every prefix of a rule with every port spec of it. */
         private List<Rule> rules = new ArrayList<>();
 
-        public String getProtocol() {
+        public Protocol getProtocol() {
             return protocol;
         }
 
-        public void setProtocol(String protocol) {
+        public void setProtocol(Protocol protocol) {
             this.protocol = protocol;
         }
 
@@ -242,13 +246,13 @@ public class SksteerProperties {
         private String listener;
 
         /** 'tcp' or 'udp'; unset: both. No default. */
-        private String protocol;
+        private Protocol protocol;
 
         /** IPv4 or IPv6 networks in CIDR form. No default; at least one. */
-        private List<String> prefixes = new ArrayList<>();
+        private List<Prefix> prefixes = new ArrayList<>();
 
         /** Ports: a single port, a range or 'all'. No default; at least one. */
-        private List<String> ports = new ArrayList<>();
+        private List<PortSpec> ports = new ArrayList<>();
 
         public String getListener() {
             return listener;
@@ -258,27 +262,27 @@ public class SksteerProperties {
             this.listener = listener;
         }
 
-        public String getProtocol() {
+        public Protocol getProtocol() {
             return protocol;
         }
 
-        public void setProtocol(String protocol) {
+        public void setProtocol(Protocol protocol) {
             this.protocol = protocol;
         }
 
-        public List<String> getPrefixes() {
+        public List<Prefix> getPrefixes() {
             return prefixes;
         }
 
-        public void setPrefixes(List<String> prefixes) {
+        public void setPrefixes(List<Prefix> prefixes) {
             this.prefixes = prefixes;
         }
 
-        public List<String> getPorts() {
+        public List<PortSpec> getPorts() {
             return ports;
         }
 
-        public void setPorts(List<String> ports) {
+        public void setPorts(List<PortSpec> ports) {
             this.ports = ports;
         }
     }
@@ -338,7 +342,11 @@ public class SksteerProperties {
         }
     }
 
-    /** Destination prefixes × destination ports. */
+    /**
+     * Destination prefixes × destination ports. Read as text, by the rule grammar the converters
+     * use: rules are the live part of the configuration, and a refresh must be able to refuse a
+     * bad one (naming it) without failing the rebinding of everything else.
+     */
     public static class Rule {
 
         /** IPv4 or IPv6 networks in CIDR form; a bare address is a /32 or /128. No default. */

@@ -1,7 +1,9 @@
 package io.sksteer.autoconfigure;
 
-import io.sksteer.netty.SteeringEngine;
+import io.sksteer.engine.SteeringEngine;
 import io.sksteer.steering.Dispatcher;
+import io.sksteer.steering.InvalidRuleException;
+import io.sksteer.steering.RuleGrammar;
 import io.sksteer.steering.RuleScope;
 import io.sksteer.steering.RuleSet;
 import io.sksteer.steering.SteeringConfig;
@@ -178,11 +180,15 @@ public class SksteerRules {
         try {
             SteeringConfig config = lifecycle.config();
             RuleSet rules = SteeringConfig.Builder.rules(config.listeners(), rulesByListener, config.maxRules(),
-                    (listener, i) -> "rules." + listener + "[" + i + "]", "sksteer.max-rules");
+                    (listener, i) -> "rules." + listener + "[" + i + "]");
             checkCeiling(rules.rules());
             Dispatcher.RuleChange change = engine.replaceRules(rules);
             audit.applied("replace", origin, change, rules.size());
             return rules;
+        } catch (io.sksteer.steering.InvalidRuleException e) {
+            InvalidRuleException mapped = SksteerPropertyPaths.mapped(e);
+            audit.refused("replace", origin, mapped, engine.rules().size());
+            throw mapped;
         } catch (RuntimeException e) {
             audit.refused("replace", origin, e, engine.rules().size());
             throw e;
@@ -235,16 +241,39 @@ public class SksteerRules {
         try {
             SteeringConfig config = lifecycle.config();
             RuleSet gone = SteeringConfig.Builder.rules(config.listeners(), remove, config.maxRules(),
-                    (listener, i) -> "remove." + listener + "[" + i + "]", "sksteer.max-rules");
+                    (listener, i) -> "remove." + listener + "[" + i + "]");
             RuleSet fresh = SteeringConfig.Builder.rules(config.listeners(), add, config.maxRules(),
-                    (listener, i) -> "add." + listener + "[" + i + "]", "sksteer.max-rules");
+                    (listener, i) -> "add." + listener + "[" + i + "]");
             checkCeiling(fresh.rules());
             Dispatcher.RuleChange change = engine.changeRules(gone.rules(), fresh.rules());
             audit.applied(operation, origin, change, engine.rules().size());
             return engine.rules();
+        } catch (io.sksteer.steering.InvalidRuleException e) {
+            InvalidRuleException mapped = SksteerPropertyPaths.mapped(e);
+            audit.refused(operation, origin, mapped, engine.rules().size());
+            throw mapped;
         } catch (RuntimeException e) {
             audit.refused(operation, origin, e, engine.rules().size());
             throw e;
+        }
+    }
+
+    /**
+     * Rules in their one-line form, {@code LISTENER PREFIX[,PREFIX...] PORTS[,PORTS...]} per rule,
+     * one per line or separated by {@code ;}, as the actuator endpoint takes them; the lists and
+     * each value are read as configuration reads them ({@link RuleGrammar}), when the rules are
+     * given to {@link #replace}, {@link #add} or {@link #remove}.
+     *
+     * @param maxRules the most rules (prefixes × ports) the text may hold
+     * @throws InvalidRuleException for a rule that is not three words, or too many rules
+     */
+    public static Map<String, List<SteeringConfig.RuleText>> parse(String text, int maxRules) {
+        try {
+            return RuleGrammar.lines(text, maxRules);
+        } catch (io.sksteer.steering.InvalidValueException e) {
+            throw new InvalidRuleException(null, e.value(), e.problem());
+        } catch (InvalidRuleException e) {
+            throw SksteerPropertyPaths.mapped(e);
         }
     }
 

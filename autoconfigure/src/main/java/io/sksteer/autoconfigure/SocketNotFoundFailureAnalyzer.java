@@ -1,6 +1,6 @@
 package io.sksteer.autoconfigure;
 
-import io.sksteer.netty.SocketNotFoundException;
+import io.sksteer.socket.SocketNotFoundException;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 

@@ -1,7 +1,7 @@
 package io.sksteer.autoconfigure;
 
-import io.sksteer.netty.AdoptedSocket;
-import io.sksteer.netty.SocketNotFoundException;
+import io.sksteer.socket.AdoptedSocket;
+import io.sksteer.socket.SocketNotFoundException;
 import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -4,13 +4,14 @@ import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.sksteer.bpf.SocketFd;
+import io.sksteer.socket.ListenerSocket;
 import java.net.InetSocketAddress;
 
 /**
  * A listener socket sksteer bound itself, or took over from a service manager's descriptor store:
  * a Netty epoll server or datagram channel.
  */
-final class BoundChannel implements ListenerSocket {
+public final class BoundChannel implements ListenerSocket {
 
     private final Channel channel;
     private final SocketFd socket;
@@ -24,11 +25,12 @@ final class BoundChannel implements ListenerSocket {
     }
 
     /** Whether the socket was inherited (bound by an earlier process) rather than bound here. */
-    boolean inherited() {
+    public boolean inherited() {
         return inherited;
     }
 
-    Channel channel() {
+    /** The Netty channel on the socket. */
+    public Channel channel() {
         return channel;
     }
 

@@ -223,7 +223,7 @@ public final class DispatchTables {
     }
 
     static InvalidRuleException tooManyLengths(int pf) {
-        return new InvalidRuleException("sksteer.listeners", null, "more than " + MAX_LENGTHS
+        return new InvalidRuleException(null, null, "more than " + MAX_LENGTHS
                 + " distinct prefix lengths for " + pfName(pf) + "; use fewer lengths");
     }
 

@@ -201,8 +201,7 @@ public final class Dispatcher implements AutoCloseable {
             Member fresh = reservation.take(r);
             if (fresh == null) {
                 reservation.abort();
-                throw new InvalidRuleException(r.origin(), null, "more than " + ids.capacity()
-                        + " rules; raise sksteer.max-rules");
+                throw new RuleCapacityException(r.origin(), ids.capacity(), "more than " + ids.capacity() + " rules");
             }
             added.put(identity, fresh);
         }
@@ -239,9 +238,8 @@ public final class Dispatcher implements AutoCloseable {
         }
         if (wanted.size() > ids.free()) {
             // The rules removed keep their counters until the change is made.
-            throw new InvalidRuleException(wanted.values().iterator().next().origin(), null, "more than " + ids.capacity()
-                    + " rules while the change is made (the rules it removes count until it is done); raise"
-                    + " sksteer.max-rules");
+            throw new RuleCapacityException(wanted.values().iterator().next().origin(), ids.capacity(), "more than " + ids.capacity()
+                    + " rules while the change is made (the rules it removes count until it is done)");
         }
         RuleIds.Reservation reservation = ids.reserve();
         Map<RuleIdentity, Member> added = new LinkedHashMap<>();

@@ -24,7 +24,7 @@ public record ListenerSpec(String name, Protocol protocol, InetSocketAddress bin
     public ListenerSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(protocol, "protocol");
-        origin = origin == null ? "sksteer.listeners." + name : origin;
+        origin = origin == null ? "listener '" + name + "'" : origin;
         bindOrigin = bindOrigin == null ? origin + ".bind" : bindOrigin;
     }
 

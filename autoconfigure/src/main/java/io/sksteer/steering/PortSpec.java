@@ -110,9 +110,9 @@ public sealed interface PortSpec extends Comparable<PortSpec> permits PortSpec.S
     /**
      * Parses {@code 443}, {@code 8000-8999} or {@code all}.
      *
-     * @throws InvalidRuleException naming the property, the text and the problem
+     * @throws InvalidValueException naming the text and the problem
      */
-    static PortSpec parse(String text, String property) {
+    public static PortSpec parse(String text) {
         String t = text == null ? "" : text.trim();
         if (t.equalsIgnoreCase("all")) {
             return ALL;
@@ -121,7 +121,7 @@ public sealed interface PortSpec extends Comparable<PortSpec> permits PortSpec.S
         if (isPortNumber(t)) {
             int p = Integer.parseInt(t);
             if (p < 1 || p > 65535) {
-                throw new InvalidRuleException(property, text, "ports are 1 to 65535");
+                throw new InvalidValueException(text, "ports are 1 to 65535");
             }
             return new Single(p);
         }
@@ -131,14 +131,27 @@ public sealed interface PortSpec extends Comparable<PortSpec> permits PortSpec.S
             int a = Integer.parseInt(parts[0].trim());
             int b = Integer.parseInt(parts[1].trim());
             if (a < 1 || a > 65535 || b < 1 || b > 65535) {
-                throw new InvalidRuleException(property, text, "ports are 1 to 65535");
+                throw new InvalidValueException(text, "ports are 1 to 65535");
             }
             if (a > b) {
-                throw new InvalidRuleException(property, text, "range is inverted: write " + b + "-" + a);
+                throw new InvalidValueException(text, "range is inverted: write " + b + "-" + a);
             }
             return a == b ? new Single(a) : new Range(a, b);
         }
-        throw new InvalidRuleException(property, text, "expected a port (443), a range (8000-8999) or 'all'");
+        throw new InvalidValueException(text, "expected a port (443), a range (8000-8999) or 'all'");
+    }
+
+    /**
+     * {@link #parse(String)}, for a text written at {@code where}.
+     *
+     * @throws InvalidRuleException naming {@code where}, the text and the problem
+     */
+    public static PortSpec parse(String text, String where) {
+        try {
+            return parse(text);
+        } catch (InvalidValueException e) {
+            throw e.at(where);
+        }
     }
 
     private static void checkPort(int port) {

@@ -36,38 +36,50 @@ public record Prefix(byte[] address, int length) implements Comparable<Prefix> {
     /**
      * Parses {@code 10.1.0.0/16}, {@code 2001:db8::/32}, or a bare address.
      *
-     * @param property where the text came from, for the error
-     * @throws InvalidRuleException naming the property, the text and the problem
+     * @throws InvalidValueException naming the text and the problem
      */
-    public static Prefix parse(String text, String property) {
+    public static Prefix parse(String text) {
         if (text == null || text.isBlank()) {
-            throw new InvalidRuleException(property, text, "empty prefix");
+            throw new InvalidValueException(text, "empty prefix");
         }
         String t = text.trim();
         int slash = t.indexOf('/');
         String addressText = slash < 0 ? t : t.substring(0, slash);
         boolean v6Text = addressText.contains(":");
         if (!(v6Text ? V6_TEXT : V4_TEXT).matcher(addressText).matches()) {
-            throw new InvalidRuleException(property, text, "not an IPv4 or IPv6 address (names are not resolved)");
+            throw new InvalidValueException(text, "not an IPv4 or IPv6 address (names are not resolved)");
         }
         InetAddress parsed = literal(addressText, v6Text);
         if (parsed == null) {
-            throw new InvalidRuleException(property, text, "not an IP address");
+            throw new InvalidValueException(text, "not an IP address");
         }
         if (v6Text && parsed instanceof Inet4Address) {
             // The JDK turns ::ffff:a.b.c.d into an IPv4 address.
-            throw new InvalidRuleException(property, text, "IPv4-mapped IPv6 prefixes are not supported: write the IPv4 prefix "
-                    + parsed.getHostAddress() + (slash < 0 ? "" : "/" + Math.max(0, parseLength(t, slash, 128, property, text) - 96)));
+            throw new InvalidValueException(text, "IPv4-mapped IPv6 prefixes are not supported: write the IPv4 prefix "
+                    + parsed.getHostAddress() + (slash < 0 ? "" : "/" + Math.max(0, parseLength(t, slash, 128, text) - 96)));
         }
         byte[] bytes = parsed.getAddress();
         int max = bytes.length * 8;
-        int length = slash < 0 ? max : parseLength(t, slash, max, property, text);
+        int length = slash < 0 ? max : parseLength(t, slash, max, text);
         byte[] network = mask(bytes, length);
         if (!Arrays.equals(network, bytes)) {
             Prefix meant = new Prefix(network, length);
-            throw new InvalidRuleException(property, text, "host bits are set; the network is " + meant);
+            throw new InvalidValueException(text, "host bits are set; the network is " + meant);
         }
         return new Prefix(bytes, length);
+    }
+
+    /**
+     * {@link #parse(String)}, for a text written at {@code where}.
+     *
+     * @throws InvalidRuleException naming {@code where}, the text and the problem
+     */
+    public static Prefix parse(String text, String where) {
+        try {
+            return parse(text);
+        } catch (InvalidValueException e) {
+            throw e.at(where);
+        }
     }
 
     /**
@@ -95,14 +107,14 @@ public record Prefix(byte[] address, int length) implements Comparable<Prefix> {
         }
     }
 
-    private static int parseLength(String t, int slash, int max, String property, String text) {
+    private static int parseLength(String t, int slash, int max, String text) {
         String lengthText = t.substring(slash + 1);
         if (!LENGTH_TEXT.matcher(lengthText).matches()) {
-            throw new InvalidRuleException(property, text, "prefix length must be a number from 0 to " + max);
+            throw new InvalidValueException(text, "prefix length must be a number from 0 to " + max);
         }
         int length = Integer.parseInt(lengthText);
         if (length > max) {
-            throw new InvalidRuleException(property, text, "prefix length must be from 0 to " + max);
+            throw new InvalidValueException(text, "prefix length must be from 0 to " + max);
         }
         return length;
     }

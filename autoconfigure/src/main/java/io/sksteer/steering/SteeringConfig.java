@@ -13,8 +13,9 @@ import java.util.Map;
 
 /**
  * A validated steering configuration: listeners, the rules over them, where to attach and what
- * to do when a listener's socket is gone. {@link Builder} turns the user's text into one, failing
- * with an {@link InvalidRuleException} that names the property, the value and the problem.
+ * to do when a listener's socket is gone. {@link Builder} validates the user's definitions into
+ * one, failing with an {@link InvalidRuleException} that names where the problem was written (in
+ * the caller's names, {@link ConfigOrigins}), the value and the problem.
  *
  * @param netns the network namespace file to attach to
  * @param dropOnMissingSocket whether a matched rule whose socket is gone drops the traffic
@@ -39,9 +40,10 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
     }
 
     /**
-     * The rules of one listener, as written.
+     * One rule as text (the Java API's and the endpoint's form), read by {@link #parse} with the
+     * rule grammar that configuration uses ({@link Prefix#parse}, {@link PortSpec#parse}).
      *
-     * @param allowShadowing whether these rules may capture traffic that a socket other than the
+     * @param allowShadowing whether this rule may capture traffic that a socket other than the
      *     listener's own is bound to (configuration only; live changes cannot grant it)
      */
     public record RuleText(List<String> prefixes, List<String> ports, boolean allowShadowing) {
@@ -49,35 +51,81 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
         public RuleText(List<String> prefixes, List<String> ports) {
             this(prefixes, ports, false);
         }
+
+        /**
+         * The rule's values, read; {@code where} names the rule in errors (its prefixes and ports
+         * as {@code where.prefixes[i]}, {@code where.ports[i]}).
+         *
+         * @throws InvalidRuleException for the first value that cannot be read
+         */
+        public RuleDefinition parse(String where) {
+            List<String> prefixTexts = prefixes == null ? List.of() : prefixes;
+            List<String> portTexts = ports == null ? List.of() : ports;
+            List<Prefix> nets = new ArrayList<>(prefixTexts.size());
+            List<PortSpec> specs = new ArrayList<>(portTexts.size());
+            // Ports first, as the rules were always read: each port spec once per rule, not once per prefix.
+            for (int q = 0; q < portTexts.size(); q++) {
+                specs.add(PortSpec.parse(portTexts.get(q), where + ".ports[" + q + "]"));
+            }
+            for (int p = 0; p < prefixTexts.size(); p++) {
+                nets.add(Prefix.parse(prefixTexts.get(p), where + ".prefixes[" + p + "]"));
+            }
+            return new RuleDefinition(nets, specs, allowShadowing);
+        }
     }
 
     /**
-     * One listener as written.
+     * One rule, its values read: every prefix with every port spec.
      *
+     * @param allowShadowing whether this rule may capture traffic that a socket other than the
+     *     listener's own is bound to (configuration only; live changes cannot grant it)
+     */
+    public record RuleDefinition(List<Prefix> prefixes, List<PortSpec> ports, boolean allowShadowing) {
+
+        public RuleDefinition {
+            // Not List.copyOf: an element the binder left empty is refused with a message, not an NPE.
+            prefixes = prefixes == null ? List.of() : java.util.Collections.unmodifiableList(new ArrayList<>(prefixes));
+            ports = ports == null ? List.of() : java.util.Collections.unmodifiableList(new ArrayList<>(ports));
+        }
+    }
+
+    /**
+     * One listener as configured.
+     *
+     * @param bind the address the socket binds, as written ({@code host}, {@code host:port},
+     *     {@code [v6]:port}), or {@code null} for the default
      * @param adoptedFrom {@code null} when sksteer binds the socket, else who gives it (e.g. "the
      *     web server"); {@code bind} is then the address that socket binds, if known
      * @param bindOrigin where {@code bind} was written, for messages; {@code null}: the listener's own {@code bind}
      */
-    public record ListenerText(String protocol, String bind, int backlog, boolean reusePort, List<RuleText> rules,
+    public record ListenerDefinition(Protocol protocol, String bind, int backlog, boolean reusePort, List<RuleDefinition> rules,
             String adoptedFrom, String bindOrigin) {
 
         /** A listener whose socket sksteer binds. */
-        public ListenerText(String protocol, String bind, int backlog, boolean reusePort, List<RuleText> rules) {
+        public ListenerDefinition(Protocol protocol, String bind, int backlog, boolean reusePort, List<RuleDefinition> rules) {
             this(protocol, bind, backlog, reusePort, rules, null, null);
         }
     }
 
-    /** Collects the configuration as text, then validates it whole. */
+    /**
+     * Collects the configuration, then validates it whole. Errors name where each part was
+     * written through the names the caller gives ({@link ConfigOrigins}).
+     */
     public static final class Builder {
-        private final String prefix;
+        private final ConfigOrigins origins;
         private String netns = "/proc/self/ns/net";
-        private String onMissingSocket = "drop";
+        private OnMissingSocket onMissingSocket = OnMissingSocket.DROP;
         private int maxRules = 4096;
-        private final Map<String, ListenerText> listeners = new LinkedHashMap<>();
+        private final Map<String, ListenerDefinition> listeners = new LinkedHashMap<>();
 
-        /** @param prefix the property prefix for messages, e.g. {@code sksteer} */
-        public Builder(String prefix) {
-            this.prefix = prefix;
+        /** A builder whose messages use {@link ConfigOrigins#PLAIN} names. */
+        public Builder() {
+            this(ConfigOrigins.PLAIN);
+        }
+
+        /** @param origins the caller's names of the places each part is written, for messages */
+        public Builder(ConfigOrigins origins) {
+            this.origins = origins;
         }
 
         public Builder netns(String netns) {
@@ -85,7 +133,7 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
             return this;
         }
 
-        public Builder onMissingSocket(String policy) {
+        public Builder onMissingSocket(OnMissingSocket policy) {
             this.onMissingSocket = policy;
             return this;
         }
@@ -95,57 +143,59 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
             return this;
         }
 
-        public Builder listener(String name, ListenerText listener) {
+        public Builder listener(String name, ListenerDefinition listener) {
             listeners.put(name, listener);
             return this;
         }
 
         /**
-         * @throws InvalidRuleException for the first problem found
+         * @throws InvalidRuleException for the first problem found ({@link RuleCapacityException}
+         *     when the rules exceed {@code maxRules})
          */
         public SteeringConfig build() {
             if (netns == null || netns.isBlank()) {
-                throw new InvalidRuleException(prefix + ".netns", netns, "must name a network namespace file, e.g. /proc/self/ns/net");
+                throw new InvalidRuleException(origins.netns(), netns, "must name a network namespace file, e.g. /proc/self/ns/net");
             }
-            boolean drop = switch (onMissingSocket == null ? "" : onMissingSocket.trim().toLowerCase(Locale.ROOT)) {
-                case "drop" -> true;
-                case "pass" -> false;
-                default -> throw new InvalidRuleException(prefix + ".on-missing-socket", onMissingSocket, "must be 'drop' or 'pass'");
-            };
+            if (onMissingSocket == null) {
+                throw new InvalidRuleException(origins.onMissingSocket(), null, "must be 'drop' or 'pass'");
+            }
             if (maxRules < 1 || maxRules > 1 << 22) {
-                throw new InvalidRuleException(prefix + ".max-rules", Integer.toString(maxRules), "must be from 1 to " + (1 << 22));
+                throw new InvalidRuleException(origins.maxRules(), Integer.toString(maxRules), "must be from 1 to " + (1 << 22));
             }
             Map<String, ListenerSpec> specs = new LinkedHashMap<>();
-            Map<String, List<RuleText>> ruleTexts = new LinkedHashMap<>();
-            for (Map.Entry<String, ListenerText> e : listeners.entrySet()) {
+            Map<String, List<RuleDefinition>> ruleDefinitions = new LinkedHashMap<>();
+            for (Map.Entry<String, ListenerDefinition> e : listeners.entrySet()) {
                 String name = e.getKey();
-                ListenerText text = e.getValue();
-                String path = prefix + ".listeners." + name;
+                ListenerDefinition definition = e.getValue();
+                String path = origins.listener(name);
                 if (name.isBlank()) {
                     throw new InvalidRuleException(path, name, "listener names must not be blank");
                 }
-                Protocol protocol = protocol(text.protocol(), path + ".protocol");
-                String bindOrigin = text.bindOrigin() != null ? text.bindOrigin() : path + ".bind";
-                InetSocketAddress bind = bind(text.bind(), bindOrigin);
-                if (text.backlog() < 1) {
-                    throw new InvalidRuleException(path + ".backlog", Integer.toString(text.backlog()), "must be positive");
+                Protocol protocol = definition.protocol();
+                if (protocol == null) {
+                    throw new InvalidRuleException(origins.listenerField(name, "protocol"), null, "must be 'tcp' or 'udp'");
                 }
-                if (text.adoptedFrom() != null && protocol != Protocol.TCP) {
-                    throw new InvalidRuleException(path + ".protocol", text.protocol(), "listener '" + name + "' takes "
-                            + text.adoptedFrom() + "'s socket, which is TCP: the protocol must be 'tcp'");
+                String bindOrigin = definition.bindOrigin() != null ? definition.bindOrigin() : origins.listenerField(name, "bind");
+                InetSocketAddress bind = bind(definition.bind(), bindOrigin);
+                if (definition.backlog() < 1) {
+                    throw new InvalidRuleException(origins.listenerField(name, "backlog"), Integer.toString(definition.backlog()),
+                            "must be positive");
                 }
-                specs.put(name, new ListenerSpec(name, protocol, bind, text.backlog(), text.reusePort(), path,
-                        text.adoptedFrom(), bindOrigin));
-                ruleTexts.put(name, text.rules() == null ? List.of() : text.rules());
+                if (definition.adoptedFrom() != null && protocol != Protocol.TCP) {
+                    throw new InvalidRuleException(origins.listenerField(name, "protocol"), protocol.name().toLowerCase(Locale.ROOT),
+                            "listener '" + name + "' takes " + definition.adoptedFrom() + "'s socket, which is TCP: the protocol must be 'tcp'");
+                }
+                specs.put(name, new ListenerSpec(name, protocol, bind, definition.backlog(), definition.reusePort(), path,
+                        definition.adoptedFrom(), bindOrigin));
+                ruleDefinitions.put(name, definition.rules() == null ? List.of() : definition.rules());
             }
-            RuleSet set = rules(specs, ruleTexts, maxRules, (listener, i) -> prefix + ".listeners." + listener + ".rules[" + i + "]",
-                    prefix + ".max-rules");
-            // Entries written with allow-shadowing, by the path their rules carry as origin.
+            RuleSet set = definedRules(specs, ruleDefinitions, maxRules, origins::rule);
+            // Entries written with allow-shadowing, by the origin their rules carry.
             java.util.Set<String> allowing = new java.util.HashSet<>();
-            ruleTexts.forEach((listener, texts) -> {
-                for (int i = 0; i < texts.size(); i++) {
-                    if (texts.get(i) != null && texts.get(i).allowShadowing()) {
-                        allowing.add(prefix + ".listeners." + listener + ".rules[" + i + "]");
+            ruleDefinitions.forEach((listener, definitions) -> {
+                for (int i = 0; i < definitions.size(); i++) {
+                    if (definitions.get(i) != null && definitions.get(i).allowShadowing()) {
+                        allowing.add(origins.rule(listener, i));
                     }
                 }
             });
@@ -155,60 +205,80 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
                     shadowing.add(RuleScope.of(r));
                 }
             }
-            return new SteeringConfig(Path.of(netns), drop, maxRules, specs, set, shadowing);
+            return new SteeringConfig(Path.of(netns), onMissingSocket == OnMissingSocket.DROP, maxRules, specs, set, shadowing);
         }
 
         /**
-         * Parses and validates rules over known listeners: every prefix and port, the families a
-         * listener's socket can take, conflicts, and the dispatcher's limits.
+         * Reads rules written as text ({@link RuleText#parse}) over known listeners, then validates
+         * them as {@link #definedRules} does.
          *
-         * @param listeners the listeners, by name
-         * @param rulesByListener the rules as written, by listener name
-         * @param maxRules capacity of the dispatcher
-         * @param where the property path of rule {@code i} of a listener, for messages
-         * @param limitProperty the property that holds {@code maxRules}, for messages
+         * @param where the name of rule {@code i} of a listener, for messages, and the rules' origin
          * @throws InvalidRuleException for the first problem found
          */
         public static RuleSet rules(Map<String, ListenerSpec> listeners, Map<String, List<RuleText>> rulesByListener,
-                int maxRules, java.util.function.BiFunction<String, Integer, String> where, String limitProperty) {
-            List<SteeringRule> rules = new ArrayList<>();
+                int maxRules, java.util.function.BiFunction<String, Integer, String> where) {
+            Map<String, List<RuleDefinition>> definitions = new LinkedHashMap<>();
             for (Map.Entry<String, List<RuleText>> e : rulesByListener.entrySet()) {
                 String name = e.getKey();
-                ListenerSpec spec = listeners.get(name);
-                if (spec == null) {
-                    throw new InvalidRuleException(where.apply(name, 0), name, "no listener named '" + name + "' (listeners: "
-                            + listeners.keySet() + ")");
+                checkListener(listeners, name, where);
+                List<RuleText> texts = e.getValue() == null ? List.of() : e.getValue();
+                List<RuleDefinition> read = new ArrayList<>(texts.size());
+                for (int i = 0; i < texts.size(); i++) {
+                    RuleText text = texts.get(i);
+                    if (text != null) {
+                        checkNotEmpty(text.prefixes(), text.ports(), where.apply(name, i));
+                    }
+                    read.add(text == null ? null : text.parse(where.apply(name, i)));
                 }
-                List<RuleText> ruleTexts = e.getValue() == null ? List.of() : e.getValue();
-                for (int i = 0; i < ruleTexts.size(); i++) {
+                definitions.put(name, read);
+            }
+            return definedRules(listeners, definitions, maxRules, where);
+        }
+
+        /**
+         * Validates rules over known listeners: the families a listener's socket can take,
+         * conflicts, and the dispatcher's limits.
+         *
+         * @param listeners the listeners, by name
+         * @param rulesByListener the rules, by listener name
+         * @param maxRules capacity of the dispatcher
+         * @param where the name of rule {@code i} of a listener, for messages, and the rules' origin
+         * @throws InvalidRuleException for the first problem found ({@link RuleCapacityException}
+         *     when there are more than {@code maxRules})
+         */
+        public static RuleSet definedRules(Map<String, ListenerSpec> listeners, Map<String, List<RuleDefinition>> rulesByListener,
+                int maxRules, java.util.function.BiFunction<String, Integer, String> where) {
+            List<SteeringRule> rules = new ArrayList<>();
+            for (Map.Entry<String, List<RuleDefinition>> e : rulesByListener.entrySet()) {
+                String name = e.getKey();
+                ListenerSpec spec = checkListener(listeners, name, where);
+                List<RuleDefinition> definitions = e.getValue() == null ? List.of() : e.getValue();
+                for (int i = 0; i < definitions.size(); i++) {
                     String rulePath = where.apply(name, i);
-                    RuleText rt = ruleTexts.get(i);
-                    if (rt == null) {
+                    RuleDefinition rd = definitions.get(i);
+                    if (rd == null) {
                         throw new InvalidRuleException(rulePath, null, "empty rule");
                     }
-                    List<String> prefixes = rt.prefixes() == null ? List.of() : rt.prefixes();
-                    List<String> ports = rt.ports() == null ? List.of() : rt.ports();
-                    if (prefixes.isEmpty()) {
-                        throw new InvalidRuleException(rulePath + ".prefixes", null, "a rule needs at least one prefix");
+                    checkNotEmpty(rd.prefixes(), rd.ports(), rulePath);
+                    for (int q = 0; q < rd.ports().size(); q++) {
+                        if (rd.ports().get(q) == null) {
+                            throw new InvalidRuleException(rulePath + ".ports[" + q + "]", null,
+                                    "expected a port (443), a range (8000-8999) or 'all'");
+                        }
                     }
-                    if (ports.isEmpty()) {
-                        throw new InvalidRuleException(rulePath + ".ports", null, "a rule needs at least one port, range or 'all'");
-                    }
-                    // Each port spec parsed once per rule, not once per prefix.
-                    List<PortSpec> portSpecs = new ArrayList<>(ports.size());
-                    for (int q = 0; q < ports.size(); q++) {
-                        portSpecs.add(PortSpec.parse(ports.get(q), rulePath + ".ports[" + q + "]"));
-                    }
-                    for (int p = 0; p < prefixes.size(); p++) {
+                    for (int p = 0; p < rd.prefixes().size(); p++) {
+                        Prefix net = rd.prefixes().get(p);
                         String prefixPath = rulePath + ".prefixes[" + p + "]";
-                        Prefix net = Prefix.parse(prefixes.get(p), prefixPath);
+                        if (net == null) {
+                            throw new InvalidRuleException(prefixPath, null, "empty prefix");
+                        }
                         if (net.isIpv4() && !spec.acceptsIpv4()) {
-                            throw new InvalidRuleException(prefixPath, prefixes.get(p), familyMismatch(spec, "IPv6-only", "IPv4"));
+                            throw new InvalidRuleException(prefixPath, net.toString(), familyMismatch(spec, "IPv6-only", "IPv4"));
                         }
                         if (!net.isIpv4() && !spec.acceptsIpv6()) {
-                            throw new InvalidRuleException(prefixPath, prefixes.get(p), familyMismatch(spec, "IPv4", "IPv6"));
+                            throw new InvalidRuleException(prefixPath, net.toString(), familyMismatch(spec, "IPv4", "IPv6"));
                         }
-                        for (PortSpec portSpec : portSpecs) {
+                        for (PortSpec portSpec : rd.ports()) {
                             rules.add(new SteeringRule(spec.protocol(), net, portSpec, name, rulePath));
                         }
                     }
@@ -216,13 +286,32 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
             }
             RuleSet set = RuleSet.of(rules);
             if (set.size() > maxRules) {
-                throw new InvalidRuleException(limitProperty, Integer.toString(maxRules), "the listeners define "
-                        + set.size() + " rules (prefixes × ports); raise " + limitProperty);
+                throw new RuleCapacityException(null, maxRules, "the listeners define " + set.size() + " rules (prefixes × ports),"
+                        + " more than the " + maxRules + " the dispatcher holds");
             }
             // The dispatcher's own limits (prefix lengths, ranges per prefix), checked now so that
             // nothing is bound or changed for rules that cannot run.
             DispatchTables.checkLimits(set);
             return set;
+        }
+
+        private static ListenerSpec checkListener(Map<String, ListenerSpec> listeners, String name,
+                java.util.function.BiFunction<String, Integer, String> where) {
+            ListenerSpec spec = listeners.get(name);
+            if (spec == null) {
+                throw new InvalidRuleException(where.apply(name, 0), name, "no listener named '" + name + "' (listeners: "
+                        + listeners.keySet() + ")");
+            }
+            return spec;
+        }
+
+        private static void checkNotEmpty(List<?> prefixes, List<?> ports, String rulePath) {
+            if (prefixes == null || prefixes.isEmpty()) {
+                throw new InvalidRuleException(rulePath + ".prefixes", null, "a rule needs at least one prefix");
+            }
+            if (ports == null || ports.isEmpty()) {
+                throw new InvalidRuleException(rulePath + ".ports", null, "a rule needs at least one port, range or 'all'");
+            }
         }
 
         private static String familyMismatch(ListenerSpec spec, String bound, String refused) {
@@ -233,16 +322,6 @@ public record SteeringConfig(Path netns, boolean dropOnMissingSocket, int maxRul
             }
             return "listener '" + spec.name() + "' binds the " + bound + " address " + address + " (" + spec.bindOrigin()
                     + "); " + refused + " traffic cannot reach it (leave bind unset: the default socket serves both)";
-        }
-
-        /** {@code tcp} or {@code udp}, case ignored. @throws InvalidRuleException naming {@code path} otherwise */
-        public static Protocol protocol(String text, String path) {
-            String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
-            return switch (t) {
-                case "tcp" -> Protocol.TCP;
-                case "udp" -> Protocol.UDP;
-                default -> throw new InvalidRuleException(path, text, "must be 'tcp' or 'udp'");
-            };
         }
 
         /** {@code 127.0.0.1}, {@code 127.0.0.1:9000}, {@code [::1]:0}, {@code ::1}; port defaults to 0. */

@@ -91,7 +91,7 @@ class ConfigurationMetadataTest {
         assertThat(protocols).hasSize(2);
         for (SksteerPropertyKeys.Property p : protocols) {
             assertThat(hintValues(p.name())).as(p.name()).containsExactly("tcp", "udp");
-            hintValues(p.name()).forEach(v -> SteeringConfig.Builder.protocol(v, p.name()));
+            hintValues(p.name()).forEach(io.sksteer.steering.RuleGrammar::protocol);
         }
     }
 

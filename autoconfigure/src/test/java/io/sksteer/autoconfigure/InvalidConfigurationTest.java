@@ -129,12 +129,12 @@ class InvalidConfigurationTest {
                 .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(SksteerLifecycle.class));
     }
 
+    /** The problem as the failure report reads it: steering's, or a value the binder could not convert. */
     private static InvalidRuleException findCause(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof InvalidRuleException e) {
-                return e;
-            }
+        InvalidRuleException e = InvalidRuleFailureAnalyzer.problem(t);
+        if (e == null) {
+            throw new AssertionError("no sksteer problem in the cause chain of " + t, t);
         }
-        throw new AssertionError("no InvalidRuleException in the cause chain of " + t, t);
+        return e;
     }
 }

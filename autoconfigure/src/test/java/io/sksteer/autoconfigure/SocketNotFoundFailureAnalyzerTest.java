@@ -3,8 +3,8 @@ package io.sksteer.autoconfigure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.sksteer.netty.AdoptedSocket;
-import io.sksteer.netty.SocketNotFoundException;
+import io.sksteer.socket.AdoptedSocket;
+import io.sksteer.socket.SocketNotFoundException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import org.junit.jupiter.api.Test;

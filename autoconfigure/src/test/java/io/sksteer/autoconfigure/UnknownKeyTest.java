@@ -20,6 +20,7 @@ import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -169,7 +170,8 @@ class UnknownKeyTest {
                 "sksteer.drain.quiet_period", "1s")));
         assertThatCode(() -> UnknownKeyCheck.check(environment, SksteerPropertyKeys.INSTANCE)).doesNotThrowAnyException();
         // And they are what the binder binds, not just what the check lets through.
-        SksteerProperties bound = Binder.get(environment).bind("sksteer", SksteerProperties.class).get();
+        SksteerProperties bound = new Binder(ConfigurationPropertySources.get(environment), null, SksteerConverters.conversionService())
+                .bind("sksteer", SksteerProperties.class).get();
         assertThat(bound.getListeners().get("web").getReusePort()).isTrue();
         assertThat(bound.getListeners().get("web").getRules().get(0).isAllowShadowing()).isTrue();
         assertThat(bound.getLiveChanges().getMaxBodySize()).isEqualTo(DataSize.ofKilobytes(1));
@@ -187,14 +189,15 @@ class UnknownKeyTest {
                 "SKSTEER_LIVECHANGES_MAXBODYSIZE", "2KB",
                 "SKSTEER_ON_MISSING_SOCKET", "pass")));
         assertThatCode(() -> UnknownKeyCheck.check(environment, SksteerPropertyKeys.INSTANCE)).doesNotThrowAnyException();
-        SksteerProperties bound = Binder.get(environment).bind("sksteer", SksteerProperties.class).get();
+        SksteerProperties bound = new Binder(ConfigurationPropertySources.get(environment), null, SksteerConverters.conversionService())
+                .bind("sksteer", SksteerProperties.class).get();
         SksteerProperties.Listener web = bound.getListeners().get("web");
         assertThat(web.getRules().get(0).getPorts()).containsExactly("80", "443");
         assertThat(web.getRules().get(0).isAllowShadowing()).isTrue();
         assertThat(web.getReusePort()).isTrue();
         assertThat(bound.getLiveChanges().isEnabled()).isTrue();
         assertThat(bound.getLiveChanges().getMaxBodySize()).isEqualTo(DataSize.ofKilobytes(2));
-        assertThat(bound.getOnMissingSocket()).isEqualTo("pass");
+        assertThat(bound.getOnMissingSocket()).isEqualTo(io.sksteer.steering.OnMissingSocket.PASS);
     }
 
     @Test

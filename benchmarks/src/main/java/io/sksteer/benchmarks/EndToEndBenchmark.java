@@ -22,8 +22,8 @@ import io.sksteer.bpf.NetnsLink;
 import io.sksteer.bpf.NetworkNamespace;
 import io.sksteer.bpf.SocketFd;
 import io.sksteer.bpf.sklookup.Protocol;
+import io.sksteer.engine.SteeringEngine;
 import io.sksteer.netty.ListenerHandler;
-import io.sksteer.netty.SteeringEngine;
 import io.sksteer.steering.Dispatcher;
 import io.sksteer.steering.PortSpec;
 import io.sksteer.steering.Prefix;
@@ -247,12 +247,14 @@ final class EndToEndBenchmark {
     }
 
     private static SteeringConfig config(NetworkNamespace ns) {
-        return new SteeringConfig.Builder("sksteer")
+        return new SteeringConfig.Builder()
                 .netns(ns.handlePath().toString())
-                .listener("web", new SteeringConfig.ListenerText("tcp", null, 1024, false,
-                        List.of(new SteeringConfig.RuleText(List.of("127.77.0.0/16"), List.of(Integer.toString(TCP_TARGET.getPort()))))))
-                .listener("echo", new SteeringConfig.ListenerText("udp", null, 1024, false,
-                        List.of(new SteeringConfig.RuleText(List.of("127.77.0.0/16"), List.of(Integer.toString(UDP_TARGET.getPort()))))))
+                .listener("web", new SteeringConfig.ListenerDefinition(Protocol.TCP, null, 1024, false,
+                        List.of(new SteeringConfig.RuleText(List.of("127.77.0.0/16"), List.of(Integer.toString(TCP_TARGET.getPort())))
+                                .parse("web"))))
+                .listener("echo", new SteeringConfig.ListenerDefinition(Protocol.UDP, null, 1024, false,
+                        List.of(new SteeringConfig.RuleText(List.of("127.77.0.0/16"), List.of(Integer.toString(UDP_TARGET.getPort())))
+                                .parse("echo"))))
                 .build();
     }
 

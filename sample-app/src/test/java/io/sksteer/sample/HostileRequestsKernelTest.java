@@ -4,7 +4,7 @@ import static io.sksteer.testkit.TestSockets.addr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sksteer.autoconfigure.SksteerLifecycle;
-import io.sksteer.netty.SteeringEngine;
+import io.sksteer.engine.SteeringEngine;
 import io.sksteer.steering.RuleCounters;
 import io.sksteer.steering.SteeringRule;
 import io.sksteer.testkit.Awaits;

@@ -1,4 +1,4 @@
-package io.sksteer.netty;
+package io.sksteer.socket;
 
 /** The socket a listener is to take from the application cannot be found, or is not usable. */
 public class SocketNotFoundException extends RuntimeException {

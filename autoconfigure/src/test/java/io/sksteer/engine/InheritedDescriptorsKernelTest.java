@@ -1,4 +1,4 @@
-package io.sksteer.netty;
+package io.sksteer.engine;
 
 import static io.sksteer.testkit.TestSockets.addr;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -8,6 +8,7 @@ import com.sun.jna.Native;
 import io.sksteer.bpf.FdStore;
 import io.sksteer.bpf.SocketFd;
 import io.sksteer.bpf.Sockets;
+import io.sksteer.bpf.sklookup.Protocol;
 import io.sksteer.steering.SteeringConfig;
 import io.sksteer.testkit.KernelTest;
 import io.sksteer.testkit.LabelledListeners;
@@ -44,11 +45,11 @@ class InheritedDescriptorsKernelTest {
     }
 
     private static SteeringConfig config() {
-        return new SteeringConfig.Builder("sksteer").netns(ns.path().toString())
-                .listener("echo", new SteeringConfig.ListenerText("tcp", null, 128, false,
-                        List.of(new SteeringConfig.RuleText(List.of("127.79.5.0/24"), List.of("all")))))
-                .listener("dns", new SteeringConfig.ListenerText("udp", null, 128, false,
-                        List.of(new SteeringConfig.RuleText(List.of("127.79.6.0/24"), List.of("all")))))
+        return new SteeringConfig.Builder().netns(ns.path().toString())
+                .listener("echo", new SteeringConfig.ListenerDefinition(Protocol.TCP, null, 128, false,
+                        List.of(new SteeringConfig.RuleText(List.of("127.79.5.0/24"), List.of("all")).parse("echo rule"))))
+                .listener("dns", new SteeringConfig.ListenerDefinition(Protocol.UDP, null, 128, false,
+                        List.of(new SteeringConfig.RuleText(List.of("127.79.6.0/24"), List.of("all")).parse("dns rule"))))
                 .build();
     }
 

@@ -1,8 +1,11 @@
-package io.sksteer.netty;
+package io.sksteer.engine;
 
 import io.netty.channel.Channel;
 import io.sksteer.bpf.SocketFd;
 import io.sksteer.bpf.sklookup.Protocol;
+import io.sksteer.netty.BoundChannel;
+import io.sksteer.socket.AdoptedSocket;
+import io.sksteer.socket.ListenerSocket;
 import java.net.InetSocketAddress;
 
 /**
@@ -22,7 +25,6 @@ public record SteeredListener(String name, Protocol protocol, ListenerSocket sou
         return source instanceof BoundChannel b ? b.channel() : null;
     }
 
-    /** Whether the application gave this listener's socket (its web server's, for one). */
     /**
      * Who opened the socket: "sksteer", "sksteer (inherited)" for one bound by an earlier process
      * of the service and taken over from the service manager, or the application's server.
@@ -34,6 +36,7 @@ public record SteeredListener(String name, Protocol protocol, ListenerSocket sou
         return source instanceof BoundChannel b && b.inherited() ? "sksteer (inherited)" : "sksteer";
     }
 
+    /** Whether the application gave this listener's socket (its web server's, for one). */
     public boolean adopted() {
         return source instanceof AdoptedSocket;
     }

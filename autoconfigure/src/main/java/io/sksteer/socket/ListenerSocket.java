@@ -1,13 +1,14 @@
-package io.sksteer.netty;
+package io.sksteer.socket;
 
 import io.sksteer.bpf.SocketFd;
 import java.net.InetSocketAddress;
 
 /**
- * Where a listener's socket comes from: a Netty channel sksteer binds, or a socket the
- * application already has (its embedded web server's). The engine puts {@link #socket()} into
- * the SOCKMAP and asks the source whether it is still open; it never needs to know which kind it
- * has.
+ * Where a listener's socket comes from: a Netty channel sksteer binds or takes over from a service
+ * manager's descriptor store ({@code io.sksteer.netty.BoundChannel}), or a socket the application
+ * already has, such as its embedded web server's ({@link AdoptedSocket}). The engine puts {@link
+ * #socket()} into the SOCKMAP and asks the source whether it is still open; it never needs to know
+ * which kind it has.
  */
 public interface ListenerSocket {
 

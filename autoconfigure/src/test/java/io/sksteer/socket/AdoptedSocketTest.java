@@ -1,4 +1,4 @@
-package io.sksteer.netty;
+package io.sksteer.socket;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

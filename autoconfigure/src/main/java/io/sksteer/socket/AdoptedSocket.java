@@ -1,4 +1,4 @@
-package io.sksteer.netty;
+package io.sksteer.socket;
 
 import io.sksteer.bpf.BpfException;
 import io.sksteer.bpf.OwnSocket;

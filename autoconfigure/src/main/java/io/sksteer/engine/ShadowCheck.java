@@ -1,4 +1,4 @@
-package io.sksteer.netty;
+package io.sksteer.engine;
 
 import io.sksteer.bpf.BoundSocket;
 import io.sksteer.bpf.Sockets;
