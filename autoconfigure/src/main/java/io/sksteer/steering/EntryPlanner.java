@@ -43,16 +43,6 @@ final class EntryPlanner {
         return placement.bucketBytes(bucket);
     }
 
-    /** Buckets {@code first} to {@code first + count - 1}, as consecutive elements of the table's value region. */
-    byte[] tableImage(int first, int count) {
-        return placement.image(first, count);
-    }
-
-    /** The whole table was written (before anything read it): every bucket is initialized. */
-    void tableWritten() {
-        placement.markAllInitialized();
-    }
-
     /**
      * The writes of one step. Single-port entries go to table buckets ({@code buckets}, their
      * bytes from {@link #bucketBytes}) or the singles hash; {@code firstBuckets} are buckets never

@@ -58,13 +58,10 @@ final class GenerationWriter {
         reset();
         int next = 1 - generation;
         EntryPlanner.Step step = plan.settle();
-        // In pieces of 8,192 buckets (1.2 MiB): the table of a large max-rules is hundreds of MiB.
-        int buckets = planner.buckets();
-        for (int first = 0; first < buckets; first += 8192) {
-            int count = Math.min(8192, buckets - first);
-            maps.table.mapValues().putRange(first, planner.tableImage(first, count));
-        }
-        planner.tableWritten();
+        // Only the buckets the rules use: the others keep the zeros the kernel created them with,
+        // whose keys match nothing, and get absent halves before their first key (see
+        // EntryPlanner.Plan#prepare). The cost follows the rules, not the capacity.
+        writeBuckets(step.buckets());
         written += step.buckets().cardinality();
         writeEntries(step);
         writeLengths(tables, next);

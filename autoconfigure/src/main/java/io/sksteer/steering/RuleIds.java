@@ -27,15 +27,15 @@ final class RuleIds {
     private final int capacity;
     private RuleSet rules = RuleSet.empty();
     private final Map<RuleIdentity, Member> inForce = new HashMap<>();
+    /** Indexes from here to the capacity were never taken: not listed, so memory follows the rules, not the capacity. */
+    private int neverTaken;
+    /** Indexes given back, in the order they are taken again after the never-taken ones. */
     private final Deque<Integer> free = new ArrayDeque<>();
     /** Counter indexes some rule has used: only those need zeroing when reused. */
     private final BitSet used = new BitSet();
 
     RuleIds(int capacity) {
         this.capacity = capacity;
-        for (int id = 0; id < capacity; id++) {
-            free.add(id);
-        }
     }
 
     int capacity() {
@@ -54,18 +54,26 @@ final class RuleIds {
 
     /** Indexes free for new rules. */
     int free() {
-        return free.size();
+        return capacity - neverTaken + free.size();
     }
 
     /** Indexes taken for the rules one change adds, not yet in force. */
     final class Reservation {
         private final List<Integer> ids = new ArrayList<>();
+        private int takenNew;
 
-        /** {@code rule} with an index from the free list, or null when none is free. */
+        /** {@code rule} with a free index (a never-taken one first, in order), or null when none is free. */
         Member take(SteeringRule rule) {
-            Integer id = free.poll();
-            if (id == null) {
-                return null;
+            int id;
+            if (neverTaken < capacity) {
+                id = neverTaken++;
+                takenNew++;
+            } else {
+                Integer given = free.poll();
+                if (given == null) {
+                    return null;
+                }
+                id = given;
             }
             ids.add(id);
             return new Member(rule, id);
@@ -89,7 +97,14 @@ final class RuleIds {
 
         /** Gives the indexes taken back, first in line. */
         void abort() {
-            ids.forEach(free::addFirst);
+            // Never-taken indexes were taken in order and last: the counter goes back. Given-back
+            // ones return to the front of their list, in the order they were taken.
+            List<Integer> given = ids.stream().filter(id -> id < neverTaken - takenNew).toList();
+            for (int i = given.size() - 1; i >= 0; i--) {
+                free.addFirst(given.get(i));
+            }
+            neverTaken -= takenNew;
+            takenNew = 0;
             ids.clear();
         }
     }
