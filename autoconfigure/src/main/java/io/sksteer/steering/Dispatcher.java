@@ -184,7 +184,7 @@ public final class Dispatcher implements AutoCloseable {
                 removed.put(m.rule().identity(), m);
             }
         }
-        return replace(next, removed, added, reservation, false);
+        return replace(java.util.concurrent.CompletableFuture.completedFuture(next), removed, added, reservation, false);
     }
 
     /** The rules of {@code rules} not in force, with ids reserved; the ids of those in force set in {@code kept}. */
@@ -244,14 +244,53 @@ public final class Dispatcher implements AutoCloseable {
         RuleIds.Reservation reservation = ids.reserve();
         Map<RuleIdentity, Member> added = new LinkedHashMap<>();
         wanted.forEach((identity, r) -> added.put(identity, reservation.take(r)));
-        RuleSet next;
+        // The next rule set (a merge of sorted lists, a fifth of a large change) is made on another
+        // core while the tables are changed; it is awaited before anything is written.
+        RuleSet inForce = ids.rules();
+        List<SteeringRule> leaving = rulesOf(removed);
+        List<SteeringRule> arriving = List.copyOf(wanted.values());
+        java.util.concurrent.Future<RuleSet> next;
         try {
-            next = RuleSet.merged(ids.rules(), rulesOf(removed), wanted.values());
+            next = MERGES.submit(() -> RuleSet.merged(inForce, leaving, arriving));
         } catch (RuntimeException e) {
             reservation.abort();
             throw e;
         }
         return replace(next, removed, added, reservation, true);
+    }
+
+    /** One thread, gone when idle, for the merges of large changes. */
+    private static final java.util.concurrent.ThreadPoolExecutor MERGES = new java.util.concurrent.ThreadPoolExecutor(1, 1, 1,
+            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "sksteer-rule-merge");
+                t.setDaemon(true);
+                return t;
+            });
+
+    static {
+        MERGES.allowCoreThreadTimeOut(true);
+    }
+
+    private static RuleSet await(java.util.concurrent.Future<RuleSet> next) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return next.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;          // a merge takes milliseconds: finish the change
+                }
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("making the next rule set failed", e.getCause());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static List<SteeringRule> rulesOf(Map<RuleIdentity, Member> members) {
@@ -278,9 +317,10 @@ public final class Dispatcher implements AutoCloseable {
      * Puts {@code next} in force while the program runs: the rules in force less {@code removed},
      * plus {@code added} (whose ids are reserved in {@code reservation}).
      */
-    private RuleChange replace(RuleSet next, Map<RuleIdentity, Member> removed, Map<RuleIdentity, Member> added,
-            RuleIds.Reservation reservation, boolean checkConflicts) {
+    private RuleChange replace(java.util.concurrent.Future<RuleSet> nextRules, Map<RuleIdentity, Member> removed,
+            Map<RuleIdentity, Member> added, RuleIds.Reservation reservation, boolean checkConflicts) {
         if (removed.isEmpty() && added.isEmpty()) {
+            RuleSet next = await(nextRules);
             ids.commit(next, removed, added);        // the same rules: nothing to write, no flip
             lastApply = new ApplyStats(0, 0, 0, 0, planner.overflowing());
             return new RuleChange(List.of(), List.of());
@@ -291,6 +331,15 @@ public final class Dispatcher implements AutoCloseable {
             writer.gatesBefore(tables);
             delta = tables.update(removed.values(), added.values(), slots::get, checkConflicts);
         } catch (RuntimeException e) {
+            reservation.abort();
+            throw e;
+        }
+        RuleSet next;
+        try {
+            next = await(nextRules);
+        } catch (RuntimeException e) {
+            // The tables have changed already: no later change may build on them.
+            failure = "the next rule set could not be made (" + e.getMessage() + "); the previous rules are still in force";
             reservation.abort();
             throw e;
         }
